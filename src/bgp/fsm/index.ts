@@ -1,0 +1,10 @@
+export type { State, FsmEvent, EventType, EventOf, Effect, EffectType, SessionEffect, TimerName } from './types.js';
+export { STATES, EVENT_TYPES, TIMERS } from './types.js';
+export type { FsmContext, FsmOptions } from './context.js';
+export { initialContext, FSM_DEFAULTS, isValidHoldTime, keepaliveFor } from './context.js';
+export type { StepResult } from './actions.js';
+export { step } from './step.js';
+export { TABLE, OTHERWISE } from './table.js';
+export type { Table, StateRow } from './table.js';
+export { FsmRunner, rfc4271Jitter } from './runner.js';
+export type { FsmRunnerOptions, TransitionListener, Jitter } from './runner.js';

@@ -1,0 +1,124 @@
+import { readFile } from 'node:fs/promises';
+import { LineCounter, isScalar, parseDocument } from 'yaml';
+import { LOG_LEVELS } from '../core/log.js';
+import { ipv4ToNumber } from '../core/ip.js';
+import { err, ok, type Result } from '../core/result.js';
+import type { ConfigError } from './errors.js';
+import { readNeighbors } from './neighbors.js';
+import { readOriginate } from './originate.js';
+import {
+  AS_EXPECTED, Ctx, Fields, IP_EXPECTED, asNumber, bool, connectRetry, holdTime, int, ip, oneOf, readMap,
+  type Check, type Val,
+} from './schema.js';
+import type { Config, ListenConfig } from './types.js';
+
+const TOP_KEYS = ['router-id', 'asn', 'listen', 'hold-time', 'connect-retry', 'log-level', 'neighbors', 'originate'];
+const LISTEN_KEYS = ['enabled', 'address', 'port'];
+const DEFAULT_LISTEN: ListenConfig = { enabled: true, address: '127.0.0.1', port: 1179 };
+const DEFAULT_HOLD_TIME = 90;
+const DEFAULT_CONNECT_RETRY = 5;
+const ROUTER_ID_EXPECTED = 'a non-zero IPv4 address like 192.0.2.1';
+
+/** RFC 6286 §2.1: the BGP Identifier is a non-zero 32-bit number. */
+const routerId: Check<{ text: string; n: number }> = (ctx, v) => {
+  const addr = ip(4, ROUTER_ID_EXPECTED)(ctx, v);
+  const n = addr && ipv4ToNumber(addr.text);
+  if (addr === undefined || n === undefined) return undefined;
+  return n === 0 ? ctx.fail(v, ROUTER_ID_EXPECTED) : { text: addr.text, n };
+};
+
+/** `listen: false` is the short way to run a speaker that only connects out. */
+const listen: Check<ListenConfig> = (ctx, v) => {
+  if (isScalar(v.node) && typeof v.node.value === 'boolean') return { ...DEFAULT_LISTEN, enabled: v.node.value };
+  if (!isScalar(v.node)) {
+    const f = readMap(ctx, v, LISTEN_KEYS);
+    if (!f) return undefined;
+    const before = ctx.errors.length;
+    const l: ListenConfig = {
+      enabled: f.optional('enabled', bool) ?? true,
+      address: f.optional('address', ip(undefined, IP_EXPECTED))?.text ?? DEFAULT_LISTEN.address,
+      port: f.optional('port', int(0, 65535, 'a port 0..65535 (0 = ephemeral)')) ?? DEFAULT_LISTEN.port,
+    };
+    return ctx.errors.length > before ? undefined : l;
+  }
+  return ctx.fail(v, `a mapping with ${LISTEN_KEYS.join(', ')}, or false`);
+};
+
+const MAX_YAML_PROBLEMS = 10;
+
+/** Deeply broken input can yield thousands of identical parser errors; a screenful is enough. */
+function reportYamlProblems(ctx: Ctx, problems: readonly { pos: [number, number]; message: string }[]): void {
+  const seen = new Set<string>();
+  let shown = 0;
+  for (const p of problems) {
+    const key = `${p.pos[0]} ${p.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    if (shown++ < MAX_YAML_PROBLEMS) ctx.report(p.pos[0], '', `invalid YAML: ${p.message}`);
+  }
+  if (shown > MAX_YAML_PROBLEMS) {
+    const last = problems[problems.length - 1]?.pos[0] ?? 0;
+    ctx.report(last, '', `invalid YAML: ${shown - MAX_YAML_PROBLEMS} more problems not shown`);
+  }
+}
+
+/** Reads config text; every problem found is returned, nothing is thrown. */
+export function parseConfig(text: string, fileName: string): Result<Config, ConfigError[]> {
+  try {
+    return parse(text, fileName);
+  } catch (e) {
+    // A bug here must still reach the operator as a config error, not a stack trace.
+    const message = `internal error while reading the config: ${e instanceof Error ? e.message : String(e)}`;
+    return err([{ file: fileName, line: 0, col: 0, path: '', message }]);
+  }
+}
+
+export async function loadConfigFile(path: string): Promise<Result<Config, ConfigError[]>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    const message = `cannot read config file: ${e instanceof Error ? e.message : String(e)}`;
+    return err([{ file: path, line: 0, col: 0, path: '', message }]);
+  }
+  return parseConfig(text, path);
+}
+
+function parse(text: string, file: string): Result<Config, ConfigError[]> {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  const ctx = new Ctx(file, lines, doc);
+  // After a syntax error the tree is a guess; schema errors on it would mislead.
+  const yamlProblems = [...doc.errors, ...doc.warnings];
+  if (yamlProblems.length > 0) {
+    reportYamlProblems(ctx, yamlProblems);
+    return err(ctx.sortedErrors());
+  }
+  const root: Val = ctx.val(doc.contents, '', 0);
+  // An empty file is an empty mapping, so the operator learns which keys are required.
+  const f = doc.contents === null ? new Fields(ctx, root, new Map()) : readMap(ctx, root, TOP_KEYS);
+  if (!f) return err(ctx.sortedErrors());
+
+  const id = f.required('router-id', routerId, ROUTER_ID_EXPECTED);
+  const asn = f.required('asn', asNumber, AS_EXPECTED);
+  const listenConfig = f.optional('listen', listen) ?? DEFAULT_LISTEN;
+  const globalHold = f.optional('hold-time', holdTime) ?? DEFAULT_HOLD_TIME;
+  const globalRetry = f.optional('connect-retry', connectRetry) ?? DEFAULT_CONNECT_RETRY;
+  const logLevel = f.optional('log-level', oneOf(LOG_LEVELS)) ?? 'info';
+  const defaults = { asn, holdTime: globalHold, connectRetry: globalRetry };
+  const neighbors = readNeighbors(ctx, f.get('neighbors'), defaults) ?? [];
+  const originate = readOriginate(ctx, f.get('originate')) ?? [];
+
+  if (ctx.errors.length > 0 || id === undefined || asn === undefined) return err(ctx.sortedErrors());
+  return ok({
+    routerId: id.text,
+    routerIdNumber: id.n,
+    asn,
+    listen: listenConfig,
+    holdTime: globalHold,
+    connectRetry: globalRetry,
+    logLevel,
+    neighbors,
+    originate,
+  });
+}

@@ -1,0 +1,112 @@
+/**
+ * The composition root. A route flows:
+ *
+ *   socket → Connection.framer → decodeMessage → FSM (Peer) → applyUpdate
+ *     → Rib (Adj-RIB-In, decision) → changes$ → each Peer's Outbound
+ *     (export policy, Adj-RIB-Out, UPDATE packing) → socket
+ *
+ * Routes from the config enter the Rib as paths of the "local" source.
+ */
+import { hostname } from 'node:os';
+import { type Clock, systemClock } from './core/clock.js';
+import { ipToBytes } from './core/ip.js';
+import type { Log } from './core/log.js';
+import type { Config, NeighborConfig, OriginateConfig } from './config/index.js';
+import { type Endpoint, Listener } from './bgp/session/listener.js';
+import { Peer } from './bgp/session/peer.js';
+import { AsPathSegmentType, Origin } from './bgp/wire/constants.js';
+import type { PathAttributes } from './bgp/wire/attributes.js';
+import { type FamilyKey, familyByName } from './bgp/wire/family.js';
+import { parsePrefix } from './bgp/wire/prefix.js';
+import { Rib } from './rib/rib.js';
+import { LOCAL_SOURCE_ID, type PathSource } from './rib/path.js';
+
+export interface SpeakerEndpoints {
+  readonly bgp?: Endpoint;
+}
+
+const ORIGINS = { igp: Origin.Igp, egp: Origin.Egp, incomplete: Origin.Incomplete } as const;
+
+function familiesOf(n: NeighborConfig): FamilyKey[] {
+  return n.families.map((f) => {
+    const k = familyByName(f);
+    if (k === undefined) throw new Error(`family ${f} has no codec`);
+    return k;
+  });
+}
+
+export class Speaker {
+  readonly rib = new Rib();
+  readonly peers = new Map<string, Peer>();
+  private readonly listener: Listener;
+  private readonly localSource: PathSource;
+
+  constructor(
+    readonly config: Config,
+    private readonly log: Log,
+    private readonly clock: Clock = systemClock,
+  ) {
+    this.listener = new Listener((addr, socket) => this.peers.get(addr)?.accept(socket) ?? false, log.child({ component: 'listener' }));
+    this.localSource = {
+      id: LOCAL_SOURCE_ID,
+      address: ipToBytes(config.routerId) ?? Buffer.alloc(4),
+      routerId: config.routerIdNumber,
+      asn: config.asn,
+      ibgp: false,
+      local: true,
+    };
+  }
+
+  async start(): Promise<SpeakerEndpoints> {
+    for (const o of this.config.originate) this.originate(o);
+    for (const n of this.config.neighbors) this.addPeer(n);
+    let bgp: Endpoint | undefined;
+    const l = this.config.listen;
+    if (l.enabled) bgp = await this.listener.listen(l.address, l.port);
+    for (const p of this.peers.values()) p.start();
+    return { bgp };
+  }
+
+  /** Cease / Administrative Shutdown to every peer, then close the listener. */
+  async stop(): Promise<void> {
+    await Promise.all([...this.peers.values()].map((p) => p.stop()));
+    await this.listener.close();
+  }
+
+  addPeer(n: NeighborConfig): Peer {
+    const peer = new Peer(
+      {
+        address: n.address,
+        port: n.port,
+        remoteAs: n.remoteAs,
+        localAddress: n.localAddress,
+        passive: n.passive,
+        holdTime: n.holdTime,
+        connectRetry: n.connectRetry,
+        families: familiesOf(n),
+        shutdownMessage: n.shutdownMessage,
+      },
+      { asn: this.config.asn, routerId: this.config.routerIdNumber, hostname: hostname() },
+      this.rib,
+      this.log.child({ peer: n.address }),
+      this.clock,
+    );
+    this.peers.set(n.address, peer);
+    return peer;
+  }
+
+  private originate(o: OriginateConfig): void {
+    const family = familyByName(o.family);
+    const nlri = parsePrefix(o.prefix);
+    if (family === undefined || !nlri.ok) throw new Error(`originate ${o.prefix}: invalid after validation`);
+    const attrs: PathAttributes = {
+      origin: ORIGINS[o.origin],
+      asPath: o.asPath.length > 0 ? [{ type: AsPathSegmentType.AsSequence, asns: [...o.asPath] }] : [],
+      nextHop: o.nextHop !== undefined ? ipToBytes(o.nextHop) : undefined,
+      med: o.med,
+      localPref: o.localPref,
+      communities: o.communities.length > 0 ? [...o.communities] : undefined,
+    };
+    this.rib.announce(this.localSource, family, nlri.value, attrs);
+  }
+}
