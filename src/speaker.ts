@@ -95,10 +95,19 @@ export class Speaker {
     return peer;
   }
 
-  private originate(o: OriginateConfig): void {
+  /** Withdraws a route this speaker originated; false if there was none. */
+  withdrawOriginated(family: FamilyKey, prefix: string): boolean {
+    const nlri = parsePrefix(prefix);
+    if (!nlri.ok || !this.rib.adjRibIn(LOCAL_SOURCE_ID, family).has(nlri.value.key)) return false;
+    this.rib.withdraw(LOCAL_SOURCE_ID, family, nlri.value);
+    return true;
+  }
+
+  /** Originates a route as a config `originate:` entry would (replacing one for the same prefix). */
+  originate(o: OriginateConfig): void {
     const family = familyByName(o.family);
     const nlri = parsePrefix(o.prefix);
-    if (family === undefined || !nlri.ok) throw new Error(`originate ${o.prefix}: invalid after validation`);
+    if (family === undefined || !nlri.ok) throw new Error(`originate ${o.prefix}: not a valid ${o.family} prefix`);
     const attrs: PathAttributes = {
       origin: ORIGINS[o.origin],
       asPath: o.asPath.length > 0 ? [{ type: AsPathSegmentType.AsSequence, asns: [...o.asPath] }] : [],

@@ -3,8 +3,13 @@ import type { State } from './types.js';
 /** Everything step() needs to know; all times in seconds. */
 export interface FsmContext {
   readonly state: State;
-  /** Set by the start event: a passive peer only accepts connections (§8.1.1 PassiveTcpEstablishment). */
+  /**
+   * This run's mode: a passive peer only accepts connections (§8.1.1
+   * PassiveTcpEstablishment). The *Passive start events force it; the plain
+   * ones take configuredPassive, so a peer configured passive never dials out.
+   */
   readonly passive: boolean;
+  readonly configuredPassive: boolean;
   /** RFC 4271 §8.1.1; kept across automatic restarts so it counts consecutive failures. */
   readonly connectRetryCounter: number;
   readonly configuredHoldTime: number;
@@ -80,6 +85,7 @@ export function initialContext(options: FsmOptions = {}): FsmContext {
   return {
     state: 'Idle',
     passive: o.passive,
+    configuredPassive: o.passive,
     connectRetryCounter: 0,
     configuredHoldTime: o.holdTime,
     negotiatedHoldTime: 0,

@@ -17,13 +17,15 @@ export type Table = { readonly [S in State]: StateRow };
 
 // --- Idle -------------------------------------------------------------------
 
-const manualStart = go('Connect', cancelIdleHold, setPassive(false), resetRetries, startConnectRetry, connect);
+const manualStartActive = go('Connect', cancelIdleHold, setPassive(false), resetRetries, startConnectRetry, connect);
 const manualStartPassive = go('Active', cancelIdleHold, setPassive(true), resetRetries);
+const manualStart = choose((c) => (c.configuredPassive ? manualStartPassive : manualStartActive));
 // Automatic starts keep the retry counter (the RFC zeroes it) so that it
 // counts consecutive failures, and defer to a pending back-off wait.
 const autoStartActive = go('Connect', cancelIdleHold, setPassive(false), startConnectRetry, connect);
 const autoStartPassive = go('Active', cancelIdleHold, setPassive(true));
-const automaticStart = choose((c) => (c.idleHoldRunning ? ignore : autoStartActive));
+const automaticStart = choose((c) =>
+  (c.idleHoldRunning ? ignore : c.configuredPassive ? autoStartPassive : autoStartActive));
 const automaticStartPassive = choose((c) => (c.idleHoldRunning ? ignore : autoStartPassive));
 const idleHoldExpired = choose((c) => (!c.idleHoldRunning ? ignore : c.passive ? autoStartPassive : autoStartActive));
 /** §8.2.2 Idle: "refuses all incoming BGP connections for this peer". */
@@ -46,6 +48,7 @@ const unconnectedError = go('Idle', drop, stopAllTimers, countRetry, backoff);
 
 // --- OpenSent / OpenConfirm / Established -----------------------------------
 
+/** §8.2.2: start events are for Idle; anywhere else the peer is already started. */
 const startsIgnored = {
   ManualStart: ignore,
   ManualStartPassive: ignore,
