@@ -11,6 +11,8 @@ export interface ExportTarget {
   readonly localAsn: number;
   /** Our address on this session, for next-hop-self: 4 bytes (IPv4 session) or 16. */
   readonly localAddress: Buffer;
+  /** Our router id: the IPv4 next-hop-self of IPv4 routes over an IPv6 session. */
+  readonly routerId: Buffer;
 }
 
 /** ::ffff:a.b.c.d, the IPv6 next hop FRR uses for IPv6 routes over an IPv4 session. */
@@ -23,8 +25,9 @@ function mappedV6(v4: Buffer): Buffer {
 }
 
 /** Our own address in the form the family's next hop needs. */
-export function selfNextHop(family: FamilyKey, local: Buffer): Buffer {
-  if (family === IPV4_UNICAST) return local.length === 4 ? local : local.subarray(12, 16);
+export function selfNextHop(family: FamilyKey, target: ExportTarget): Buffer {
+  const local = target.localAddress;
+  if (family === IPV4_UNICAST) return local.length === 4 ? local : target.routerId;
   return local.length === 16 ? local : mappedV6(local);
 }
 
@@ -44,7 +47,7 @@ export function exportAttributes(path: Path, target: ExportTarget): PathAttribut
       ...a,
       asPath: prependAs(a.asPath ?? [], target.localAsn),
       // A next hop configured on a local route is kept (third party, RFC 4271 §5.1.3); others become ours.
-      nextHop: src.local && a.nextHop !== undefined ? a.nextHop : selfNextHop(path.family, target.localAddress),
+      nextHop: src.local && a.nextHop !== undefined ? a.nextHop : selfNextHop(path.family, target),
       // §5.1.5 LOCAL_PREF stays inside the AS; §5.1.4 a MED learned from one AS is not passed to another.
       localPref: undefined,
       med: src.local ? a.med : undefined,
@@ -54,7 +57,7 @@ export function exportAttributes(path: Path, target: ExportTarget): PathAttribut
     };
   }
   let nextHop = a.nextHop;
-  if (nextHop === undefined) nextHop = selfNextHop(path.family, target.localAddress);
+  if (nextHop === undefined) nextHop = selfNextHop(path.family, target);
   // RFC 2545 §3: a link-local next hop means nothing beyond the link it was learned on.
   else if (nextHop.length === 32 && !src.local) nextHop = nextHop.subarray(0, 16);
   return { ...a, nextHop, localPref: a.localPref ?? DEFAULT_LOCAL_PREF };

@@ -98,6 +98,16 @@ export class Outbound {
 
   private flush(): void {
     if (this.closed || this.socket.destroyed) return;
+    try {
+      this.flushSlice();
+    } catch (e) {
+      // An encoder bug must cost this peer its session, not the daemon its life.
+      this.closed = true;
+      this.socket.destroy(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  private flushSlice(): void {
     const started = Date.now();
     this.socket.cork();
     try {

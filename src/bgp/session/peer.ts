@@ -256,6 +256,18 @@ export class Peer {
 
   private onData(c: Connection, chunk: Buffer): void {
     if (c.closed) return;
+    try {
+      this.readFrames(c, chunk);
+    } catch (e) {
+      // Decoders never throw, so this is a bug of ours: reset this session, keep the daemon.
+      this.log.error(`internal error while reading from peer: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      const notify: Notify = { code: ErrorCode.Cease, subcode: CeaseSubcode.OutOfResources, data: Buffer.alloc(0) };
+      if (c === this.conn) this.fsm.dispatch({ type: 'BGPHeaderErr', notify });
+      else c.close();
+    }
+  }
+
+  private readFrames(c: Connection, chunk: Buffer): void {
     c.framer.push(chunk);
     for (;;) {
       if (c !== this.conn && c !== this.candidate) return;
@@ -442,6 +454,8 @@ export class Peer {
     if (!n || !c) return;
     this.establishedAt = this.clock.now();
     const local = ipToBytes(c.socket.localAddress?.replace(/^::ffff:/, '') ?? '') ?? Buffer.alloc(4);
+    const routerId = Buffer.alloc(4);
+    routerId.writeUInt32BE(this.local.routerId >>> 0);
     this.source = {
       id: this.id,
       address: ipToBytes(this.settings.address) ?? Buffer.alloc(4),
@@ -452,7 +466,7 @@ export class Peer {
     };
     const out = new Outbound(
       c.socket,
-      { id: this.id, ibgp: this.ibgp, localAsn: this.local.asn, localAddress: local },
+      { id: this.id, ibgp: this.ibgp, localAsn: this.local.asn, localAddress: local, routerId },
       n.families,
       { maxLength: n.maxMessageLength, fourOctetAs: n.fourOctetAs, addPath: false },
     );
