@@ -13,6 +13,7 @@ import {
   type Capture,
   type FrrHandle,
   checkPcap,
+  decodeFields,
   freeLoopback,
   frrConfig,
   needPeers,
@@ -57,7 +58,7 @@ const cases = [
 
 describe('vmmi ↔ FRR', () => {
   for (const c of cases) {
-    test(`${c.name}: IPv4 and IPv6 routes both ways, withdraws, clean on the wire`, async (t) => {
+    test(`${c.name}: IPv4 and IPv6 routes both ways, route refresh, withdraws, clean on the wire`, async (t) => {
       if (!needPeers(t, 'frr', 'tshark')) return;
       const me = freeLoopback(import.meta.url);
       const them = freeLoopback(import.meta.url);
@@ -93,6 +94,7 @@ describe('vmmi ↔ FRR', () => {
         }),
       });
       const f = frr;
+      const log = new MemoryLog();
       vmmi = await startVmmi({
         address: me,
         asn: myAs,
@@ -101,7 +103,7 @@ describe('vmmi ↔ FRR', () => {
           { family: 'ipv4-unicast', prefix: '10.62.0.0/24', nextHop: '10.0.0.1', med: 50, communities: ['65000:7'] },
           { family: 'ipv6-unicast', prefix: '2001:db8:62::/48', nextHop: '2001:db8::1' },
         ],
-      });
+      }, log);
       const v = vmmi;
       await vmmiEstablished(v, them);
       await frrEstablished(f, me);
@@ -130,6 +132,11 @@ describe('vmmi ↔ FRR', () => {
       const r6 = await waitFor(() => vmmiBest(v, IPV6_UNICAST, '2001:db8:61::/48'), { what: 'vmmi has 2001:db8:61::/48' });
       assert.equal(r6.attrs.nextHop?.subarray(0, 16).toString('hex'), '20010db8000000000000000000000002');
 
+      // Route refresh: FRR asks (RFC 2918), vmmi answers within BoRR/EoRR (RFC 7313) and FRR keeps the route.
+      await f.vtysh(`clear bgp ipv4 unicast ${me} soft in`);
+      await waitFor(() => log.entries.some((e) => /route refresh for ipv4-unicast answered/.test(e.msg)), { what: 'vmmi answers ROUTE-REFRESH' });
+      await waitFor(() => frrPath(f, 'ipv4', '10.62.0.0/24'), { what: 'FRR still has 10.62.0.0/24 after the refresh' });
+
       // Withdraws, both ways
       assert.ok(v.withdrawOriginated(IPV4_UNICAST, '10.62.0.0/24'));
       await waitFor(async () => (await frrPath(f, 'ipv4', '10.62.0.0/24')) === undefined, { what: 'FRR drops 10.62.0.0/24' });
@@ -146,6 +153,9 @@ describe('vmmi ↔ FRR', () => {
       const check = await checkPcap(pcap, [179]);
       assert.deepEqual(check.problems, [], 'tshark found malformed BGP or expert warnings');
       assert.ok(check.bgpMessages >= 10, `only ${check.bgpMessages} BGP messages captured`);
+      // RFC 7313: FRR's request, then vmmi's BoRR (subtype 1) and EoRR (subtype 2).
+      const refreshes = await decodeFields(pcap, [179], `bgp.type == 5 && ip.src == ${me}`, ['bgp.route_refresh.subtype']);
+      assert.deepEqual(refreshes.flatMap((r) => r['bgp.route_refresh.subtype'] ?? []), ['1', '2']);
     });
   }
 

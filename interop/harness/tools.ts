@@ -97,9 +97,10 @@ export function run(file: string, args: readonly string[], opts: { timeoutMs?: n
       (error, stdout, stderr) => {
         let code = 0;
         if (error !== null) {
+          // A number is the exit status; a string (ENOENT, ...) means it never ran; null means killed.
           const c: unknown = (error as NodeJS.ErrnoException).code;
-          code = typeof c === 'number' ? c : 127;
-          if (stderr === '' && typeof c === 'string') stderr = `${c}: ${error.message}`;
+          code = typeof c === 'number' ? c : typeof c === 'string' ? 127 : 128;
+          if (typeof c !== 'number') stderr = `${stderr}${stderr === '' ? '' : '\n'}${error.message}`;
         }
         res({ stdout, stderr, code });
       },
@@ -334,8 +335,4 @@ export async function killAndWait(pid: number, what: string, graceMs = 5_000): P
     }
   }
   untrack(pid);
-}
-
-export function randomSuffix(): string {
-  return Math.random().toString(36).slice(2, 8);
 }

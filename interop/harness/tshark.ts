@@ -71,6 +71,9 @@ export async function startCapture(o: CaptureOptions): Promise<Capture> {
     filter,
     async stop(): Promise<string> {
       if (exited === undefined && !processGone(pid)) {
+        // dumpcap hands packets over in batches: a stop right after the last message
+        // loses it (seen: a whole 0.1 s session missing). Give the batch time to land.
+        await new Promise((res) => setTimeout(res, 700));
         // SIGINT lets tshark stop dumpcap and flush the last packets; SIGTERM could lose them.
         child.kill('SIGINT');
         let timer: NodeJS.Timeout | undefined;

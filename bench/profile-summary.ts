@@ -1,0 +1,101 @@
+/**
+ * The top functions of a V8 .cpuprofile (from `--cpu-prof`), by self time
+ * and by total time (self + callees).
+ *
+ * usage: node dist/bench/profile-summary.js FILE.cpuprofile [TOP]
+ */
+import { readFileSync } from 'node:fs';
+
+interface CallFrame {
+  readonly functionName: string;
+  readonly url: string;
+  readonly lineNumber: number;
+}
+
+interface ProfileNode {
+  readonly id: number;
+  readonly callFrame: CallFrame;
+  readonly children?: readonly number[];
+}
+
+interface CpuProfile {
+  readonly nodes: readonly ProfileNode[];
+  readonly samples: readonly number[];
+  readonly timeDeltas: readonly number[];
+}
+
+function isProfile(v: unknown): v is CpuProfile {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    'nodes' in v &&
+    Array.isArray(v.nodes) &&
+    'samples' in v &&
+    Array.isArray(v.samples) &&
+    'timeDeltas' in v &&
+    Array.isArray(v.timeDeltas)
+  );
+}
+
+function label(f: CallFrame): string {
+  const where = f.url === '' ? '' : ` ${f.url.split('/').slice(-2).join('/')}:${f.lineNumber + 1}`;
+  return `${f.functionName === '' ? '(anonymous)' : f.functionName}${where}`;
+}
+
+function main(): void {
+  const [file, topText] = process.argv.slice(2);
+  if (file === undefined) throw new Error('usage: profile-summary FILE.cpuprofile [TOP]');
+  const top = Number(topText ?? 20);
+  const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+  if (!isProfile(parsed)) throw new Error(`${file} is not a V8 CPU profile`);
+  const byId = new Map(parsed.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of parsed.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+
+  const selfUs = new Map<number, number>();
+  let total = 0;
+  parsed.samples.forEach((id, i) => {
+    const dt = parsed.timeDeltas[i] ?? 0;
+    selfUs.set(id, (selfUs.get(id) ?? 0) + dt);
+    total += dt;
+  });
+
+  const self = new Map<string, number>();
+  const inclusive = new Map<string, number>();
+  for (const [id, us] of selfUs) {
+    const node = byId.get(id);
+    if (!node) continue;
+    const name = label(node.callFrame);
+    self.set(name, (self.get(name) ?? 0) + us);
+    // Each function counts once per sample however deep it recurses.
+    const seen = new Set<string>();
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+      const n = byId.get(cur);
+      if (!n) break;
+      // Node's own frames (streams, timers) hold everything below them and say nothing.
+      if (!n.callFrame.url.startsWith('file:')) continue;
+      const l = label(n.callFrame);
+      if (seen.has(l)) continue;
+      seen.add(l);
+      inclusive.set(l, (inclusive.get(l) ?? 0) + us);
+    }
+  }
+
+  const show = (title: string, m: Map<string, number>): void => {
+    console.log(title);
+    const rows = [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, top);
+    for (const [name, us] of rows) {
+      console.log(`  ${(us / 1000).toFixed(1).padStart(9)} ms ${((us / total) * 100).toFixed(1).padStart(5)}%  ${name}`);
+    }
+  };
+  console.log(`${file}: ${(total / 1000).toFixed(0)} ms sampled`);
+  show('self time:', self);
+  show('total time (self + callees), project and dependency code:', inclusive);
+}
+
+try {
+  main();
+} catch (e) {
+  console.error(e instanceof Error ? e.message : String(e));
+  process.exitCode = 1;
+}
