@@ -10,18 +10,26 @@ import { Writer } from '../bgp/wire/writer.js';
 export class AttrInterner {
   private readonly byKey = new Map<string, { attrs: PathAttributes; refs: number }>();
   private readonly keyOf = new WeakMap<PathAttributes, string>();
+  /**
+   * A decoded object found equal to an interned one maps to it, so the other
+   * NLRI of the same UPDATE (which share the decoded object) skip the encoding.
+   */
+  private readonly alias = new WeakMap<PathAttributes, PathAttributes>();
   private readonly scratch = new Writer(1024);
 
   intern(a: PathAttributes): PathAttributes {
-    const known = this.keyOf.get(a);
-    if (known !== undefined) {
-      this.byKey.get(known)!.refs++;
-      return a;
+    const canonical = this.alias.get(a) ?? a;
+    const known = this.keyOf.get(canonical);
+    const live = known !== undefined ? this.byKey.get(known) : undefined;
+    if (live && live.attrs === canonical) {
+      live.refs++;
+      return canonical;
     }
     const key = this.key(a);
     const entry = this.byKey.get(key);
     if (entry) {
       entry.refs++;
+      if (entry.attrs !== a) this.alias.set(a, entry.attrs);
       return entry.attrs;
     }
     Object.freeze(a);

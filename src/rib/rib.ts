@@ -23,17 +23,23 @@ export interface BestChange {
   readonly previous: Path | undefined;
 }
 
+function samePath(p: Path, sourceId: string, pathId: number): boolean {
+  return p.source.id === sourceId && p.nlri.pathId === pathId;
+}
+
 /**
  * Adj-RIB-In of every source and the Loc-RIB, per family (RFC 4271 §3.2).
- * Knows nothing of sessions: callers hand it paths and withdrawals, and it
- * reports best-path changes on `changes$`.
+ * A source's Adj-RIB-In entry lives in the destination's path list, so a
+ * route costs one Map lookup, not two; the lists are short (one path per
+ * peer that has the route). Knows nothing of sessions: callers hand it paths
+ * and withdrawals, and it reports best-path changes on `changes$`.
  */
 export class Rib {
   readonly changes$ = new Subject<BestChange>();
   readonly interner = new AttrInterner();
   private readonly loc = new Map<FamilyKey, Map<string, Destination>>();
-  /** Per source, per family: its paths keyed by NLRI key (+ path id). */
-  private readonly adjIn = new Map<string, Map<FamilyKey, Map<string, Path>>>();
+  /** Paths per source and family, for counters. */
+  private readonly counts = new Map<string, Map<FamilyKey, number>>();
   private readonly stepsByFamily = new Map<FamilyKey, readonly DecisionStep[]>();
 
   /** Lets a family put rules of its own in front of the decision process. */
@@ -43,71 +49,75 @@ export class Rib {
 
   /** Installs or replaces the path `source` has for `nlri` (an implicit withdraw of the old one). */
   announce(source: PathSource, family: FamilyKey, nlri: Nlri, attrs: PathAttributes, stale = false): void {
+    let table = this.loc.get(family);
+    if (!table) {
+      table = new Map();
+      this.loc.set(family, table);
+    }
+    const dest = table.get(nlri.key);
+    if (!dest) {
+      const path: Path = { family, nlri, attrs: this.interner.intern(attrs), source, stale };
+      // Created with its one path: an empty array grown by push() reserves 17 slots.
+      const d: Destination = { family, key: nlri.key, paths: [path], best: undefined };
+      table.set(nlri.key, d);
+      this.tally(source.id, family, 1);
+      this.reselect(d, nlri);
+      return;
+    }
+    const i = dest.paths.findIndex((p) => samePath(p, source.id, nlri.pathId));
+    const old = i >= 0 ? dest.paths[i] : undefined;
     const shared = this.interner.intern(attrs);
-    const table = this.adjInTable(source.id, family, true)!;
-    const adjKey = nlri.pathId === 0 ? nlri.key : `${nlri.key}#${nlri.pathId}`;
-    const old = table.get(adjKey);
     if (old && old.attrs === shared && !old.stale && !stale) {
       this.interner.release(shared);
       return;
     }
     const path: Path = { family, nlri, attrs: shared, source, stale };
-    table.set(adjKey, path);
-    const dest = this.destination(family, nlri.key, true)!;
     if (old) {
-      const i = dest.paths.indexOf(old);
-      if (i >= 0) dest.paths[i] = path;
-      else dest.paths.push(path);
+      dest.paths[i] = path;
       this.interner.release(old.attrs);
     } else {
       dest.paths.push(path);
+      this.tally(source.id, family, 1);
     }
     this.reselect(dest, nlri);
   }
 
   withdraw(sourceId: string, family: FamilyKey, nlri: Nlri): void {
-    const table = this.adjInTable(sourceId, family, false);
-    const adjKey = nlri.pathId === 0 ? nlri.key : `${nlri.key}#${nlri.pathId}`;
-    const old = table?.get(adjKey);
-    if (!table || !old) return;
-    table.delete(adjKey);
-    this.removePath(old);
+    const dest = this.loc.get(family)?.get(nlri.key);
+    if (!dest) return;
+    const i = dest.paths.findIndex((p) => samePath(p, sourceId, nlri.pathId));
+    if (i >= 0) this.removeAt(dest, i);
   }
 
-  /** Removes every path of a source, e.g. when its session goes down. */
+  /** Removes every path of a source, e.g. when its session goes down; returns how many. */
   dropSource(sourceId: string, family?: FamilyKey): number {
-    const bySource = this.adjIn.get(sourceId);
+    const bySource = this.counts.get(sourceId);
     if (!bySource) return 0;
     let n = 0;
-    for (const [f, table] of bySource) {
+    for (const f of [...bySource.keys()]) {
       if (family !== undefined && f !== family) continue;
-      for (const p of table.values()) {
-        this.removePath(p);
-        n++;
+      for (const dest of [...(this.loc.get(f)?.values() ?? [])]) {
+        for (let i = dest.paths.length - 1; i >= 0; i--) {
+          if (dest.paths[i]!.source.id !== sourceId) continue;
+          this.removeAt(dest, i);
+          n++;
+        }
       }
-      bySource.delete(f);
     }
-    if (bySource.size === 0) this.adjIn.delete(sourceId);
     return n;
+  }
+
+  /** The path a source has for a destination, if any. */
+  pathOf(sourceId: string, family: FamilyKey, nlri: Nlri): Path | undefined {
+    return this.loc.get(family)?.get(nlri.key)?.paths.find((p) => samePath(p, sourceId, nlri.pathId));
   }
 
   best(family: FamilyKey, key: string): Path | undefined {
     return this.loc.get(family)?.get(key)?.best;
   }
 
-  destination(family: FamilyKey, key: string, create = false): Destination | undefined {
-    let table = this.loc.get(family);
-    if (!table) {
-      if (!create) return undefined;
-      table = new Map();
-      this.loc.set(family, table);
-    }
-    let d = table.get(key);
-    if (!d && create) {
-      d = { family, key, paths: [], best: undefined };
-      table.set(key, d);
-    }
-    return d;
+  destination(family: FamilyKey, key: string): Destination | undefined {
+    return this.loc.get(family)?.get(key);
   }
 
   /** The Loc-RIB of a family, in insertion order. */
@@ -119,44 +129,39 @@ export class Rib {
     return [...this.loc.keys()];
   }
 
-  /** A source's Adj-RIB-In for one family. */
-  adjRibIn(sourceId: string, family: FamilyKey): ReadonlyMap<string, Path> {
-    return this.adjInTable(sourceId, family, false) ?? new Map();
+  /** How many paths a source has in a family (its Adj-RIB-In size). */
+  sourceCount(sourceId: string, family: FamilyKey): number {
+    return this.counts.get(sourceId)?.get(family) ?? 0;
   }
 
   /** Re-runs the decision for one destination and says why each path lost. */
   explain(family: FamilyKey, key: string): Decision {
-    const d = this.destination(family, key);
-    return decide(d?.paths ?? [], this.stepsByFamily.get(family));
+    return decide(this.destination(family, key)?.paths ?? [], this.stepsByFamily.get(family));
   }
 
   count(family: FamilyKey): number {
     return this.loc.get(family)?.size ?? 0;
   }
 
-  private adjInTable(sourceId: string, family: FamilyKey, create: boolean): Map<string, Path> | undefined {
-    let bySource = this.adjIn.get(sourceId);
+  private tally(sourceId: string, family: FamilyKey, delta: number): void {
+    let bySource = this.counts.get(sourceId);
     if (!bySource) {
-      if (!create) return undefined;
       bySource = new Map();
-      this.adjIn.set(sourceId, bySource);
+      this.counts.set(sourceId, bySource);
     }
-    let table = bySource.get(family);
-    if (!table && create) {
-      table = new Map();
-      bySource.set(family, table);
-    }
-    return table;
+    const n = (bySource.get(family) ?? 0) + delta;
+    if (n > 0) bySource.set(family, n);
+    else bySource.delete(family);
+    if (bySource.size === 0) this.counts.delete(sourceId);
   }
 
-  private removePath(old: Path): void {
-    const dest = this.destination(old.family, old.nlri.key);
+  private removeAt(dest: Destination, i: number): void {
+    const old = dest.paths[i]!;
+    dest.paths.splice(i, 1);
     this.interner.release(old.attrs);
-    if (!dest) return;
-    const i = dest.paths.indexOf(old);
-    if (i >= 0) dest.paths.splice(i, 1);
+    this.tally(old.source.id, dest.family, -1);
     this.reselect(dest, old.nlri);
-    if (dest.paths.length === 0) this.loc.get(old.family)?.delete(old.nlri.key);
+    if (dest.paths.length === 0) this.loc.get(dest.family)?.delete(dest.key);
   }
 
   private reselect(dest: Destination, nlri: Nlri): void {

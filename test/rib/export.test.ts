@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { AsPathSegmentType } from '../../src/bgp/wire/constants.js';
+import { IPV4_UNICAST, IPV6_UNICAST } from '../../src/bgp/wire/family.js';
+import { AdjRibOut } from '../../src/rib/adj-rib-out.js';
+import { type ExportTarget, exportAttributes } from '../../src/rib/export.js';
+import { attrs, mkPath, prefix, source } from './support.js';
+
+const ibgpPeer: ExportTarget = { id: '9.9.9.9', ibgp: true, localAsn: 65000, localAddress: Buffer.from([127, 0, 0, 5]), routerId: Buffer.from([1, 2, 3, 4]) };
+const ebgpPeer: ExportTarget = { ...ibgpPeer, ibgp: false };
+
+test('a path never goes back to the peer it came from', () => {
+  assert.equal(exportAttributes(mkPath(source('9.9.9.9'), attrs()), ebgpPeer), undefined);
+});
+
+test('iBGP-learned paths are not sent to iBGP peers (no reflection)', () => {
+  const p = mkPath(source('1.1.1.1', { ibgp: true }), attrs({ localPref: 100 }));
+  assert.equal(exportAttributes(p, ibgpPeer), undefined);
+  assert.ok(exportAttributes(p, ebgpPeer));
+});
+
+test('to eBGP: our AS prepended, next hop self, LOCAL_PREF, learned MED and reflection attributes removed', () => {
+  const p = mkPath(source('1.1.1.1', { ibgp: true }), attrs({ localPref: 300, med: 7, originatorId: 1, clusterList: [2], path: [65010] }));
+  const a = exportAttributes(p, ebgpPeer)!;
+  assert.deepEqual(a.asPath, [{ type: AsPathSegmentType.AsSequence, asns: [65000, 65010] }]);
+  assert.deepEqual([...a.nextHop!], [127, 0, 0, 5]);
+  assert.equal(a.localPref, undefined);
+  assert.equal(a.med, undefined);
+  assert.equal(a.originatorId, undefined);
+  assert.equal(a.clusterList, undefined);
+});
+
+test('to eBGP: a local route keeps its configured next hop and MED (third-party next hop, RFC 4271 §5.1.3)', () => {
+  const p = mkPath(source('0.0.0.0', { local: true }), attrs({ med: 9, asPath: [] }));
+  const a = exportAttributes(p, ebgpPeer)!;
+  assert.deepEqual([...a.nextHop!], [10, 0, 0, 1]);
+  assert.equal(a.med, 9);
+  assert.deepEqual(a.asPath, [{ type: AsPathSegmentType.AsSequence, asns: [65000] }]);
+});
+
+test('to iBGP: LOCAL_PREF defaults to 100; a local route without next hop gets next-hop-self; IPv6 over IPv4 uses ::ffff:a.b.c.d', () => {
+  const eb = exportAttributes(mkPath(source('1.1.1.1'), attrs()), ibgpPeer)!;
+  assert.equal(eb.localPref, 100);
+  assert.deepEqual([...eb.nextHop!], [10, 0, 0, 1], 'eBGP next hop kept toward iBGP');
+  const local = { ...mkPath(source('0.0.0.0', { local: true }), attrs({ nextHop: undefined })), family: IPV6_UNICAST };
+  assert.equal(exportAttributes(local, ibgpPeer)!.nextHop!.toString('hex'), '00000000000000000000ffff7f000005');
+});
+
+test('Adj-RIB-Out coalesces changes per destination and groups by attribute object', () => {
+  const out = new AdjRibOut();
+  const a1 = attrs({ med: 1 });
+  const a2 = attrs({ med: 2 });
+  const n1 = prefix('10.1.0.0/24');
+  const n2 = prefix('10.2.0.0/24');
+  for (let i = 0; i < 1000; i++) out.stage(IPV4_UNICAST, n1, i % 2 ? a1 : a2);
+  out.stage(IPV4_UNICAST, n2, a1);
+  assert.equal(out.pendingSize, 2, 'a thousand changes of one route are one pending entry');
+  const b = out.take(10)!;
+  assert.deepEqual([...b.announce.get(a1)!].map((n) => n.key), [n1.key, n2.key]);
+  assert.equal(out.pendingSize, 0);
+  // Back to what the peer has: nothing to send. Withdraw, then re-announce before it left: nothing either.
+  out.stage(IPV4_UNICAST, n1, a1);
+  assert.equal(out.pendingSize, 0);
+  out.stage(IPV4_UNICAST, n1, null);
+  out.stage(IPV4_UNICAST, n1, a1);
+  assert.equal(out.pendingSize, 0);
+  out.stage(IPV4_UNICAST, n2, null);
+  assert.deepEqual(out.take(10)!.withdraw.map((n) => n.key), [n2.key]);
+  assert.equal(out.sentCount(IPV4_UNICAST), 1);
+  // Route refresh: everything sent is queued again, and an equal stage keeps it queued.
+  out.resend(IPV4_UNICAST);
+  out.stage(IPV4_UNICAST, n1, a1);
+  assert.equal(out.pendingSize, 1);
+  assert.equal(out.take(10)!.announce.get(a1)?.length, 1);
+});
