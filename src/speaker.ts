@@ -98,7 +98,7 @@ export class Speaker {
   /** Withdraws a route this speaker originated; false if there was none. */
   withdrawOriginated(family: FamilyKey, prefix: string): boolean {
     const nlri = parsePrefix(prefix);
-    if (!nlri.ok || !this.rib.adjRibIn(LOCAL_SOURCE_ID, family).has(nlri.value.key)) return false;
+    if (!nlri.ok || !this.rib.pathOf(LOCAL_SOURCE_ID, family, nlri.value)) return false;
     this.rib.withdraw(LOCAL_SOURCE_ID, family, nlri.value);
     return true;
   }

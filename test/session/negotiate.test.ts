@@ -46,5 +46,5 @@ test('no family in common is OPEN error / Unsupported Capability with our MP cap
   assert.equal(n.error.notify.code, 2);
   assert.equal(n.error.notify.subcode, 7);
   // Multiprotocol (1), length 4, AFI 1 SAFI 1; then AFI 2 SAFI 1.
-  assert.equal(n.error.notify.data.toString('hex'), '01040001000101040002000' + '1');
+  assert.equal(n.error.notify.data.toString('hex'), '010400010001010400020001');
 });
