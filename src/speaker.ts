@@ -13,16 +13,19 @@ import { ipToBytes } from './core/ip.js';
 import type { Log } from './core/log.js';
 import type { Config, NeighborConfig, OriginateConfig } from './config/index.js';
 import { type Endpoint, Listener } from './bgp/session/listener.js';
-import { Peer } from './bgp/session/peer.js';
+import { Subject } from 'rxjs';
+import { Peer, type PeerEvent } from './bgp/session/peer.js';
 import { AsPathSegmentType, Origin } from './bgp/wire/constants.js';
 import type { PathAttributes } from './bgp/wire/attributes.js';
 import { type FamilyKey, familyByName } from './bgp/wire/family.js';
 import { parsePrefix } from './bgp/wire/prefix.js';
 import { Rib } from './rib/rib.js';
+import { Metrics } from './metrics.js';
 import { LOCAL_SOURCE_ID, type PathSource } from './rib/path.js';
 
 export interface SpeakerEndpoints {
   readonly bgp?: Endpoint;
+  readonly metrics?: Endpoint;
 }
 
 const ORIGINS = { igp: Origin.Igp, egp: Origin.Egp, incomplete: Origin.Incomplete } as const;
@@ -38,8 +41,11 @@ function familiesOf(n: NeighborConfig): FamilyKey[] {
 export class Speaker {
   readonly rib = new Rib();
   readonly peers = new Map<string, Peer>();
+  /** Every peer's state changes and NOTIFICATIONs, merged. */
+  readonly peerEvents$ = new Subject<PeerEvent>();
   private readonly listener: Listener;
   private readonly localSource: PathSource;
+  private metrics?: Metrics;
 
   constructor(
     readonly config: Config,
@@ -63,14 +69,21 @@ export class Speaker {
     let bgp: Endpoint | undefined;
     const l = this.config.listen;
     if (l.enabled) bgp = await this.listener.listen(l.address, l.port);
+    let metrics: Endpoint | undefined;
+    const m = this.config.metrics;
+    if (m.enabled) {
+      this.metrics = new Metrics(this);
+      metrics = await this.metrics.listen(m.address, m.port);
+    }
     for (const p of this.peers.values()) p.start();
-    return { bgp };
+    return { bgp, metrics };
   }
 
   /** Cease / Administrative Shutdown to every peer, then close the listener. */
   async stop(): Promise<void> {
     await Promise.all([...this.peers.values()].map((p) => p.stop()));
     await this.listener.close();
+    await this.metrics?.close();
   }
 
   addPeer(n: NeighborConfig): Peer {
@@ -92,6 +105,7 @@ export class Speaker {
       this.clock,
     );
     this.peers.set(n.address, peer);
+    peer.events$.subscribe((e) => this.peerEvents$.next(e));
     return peer;
   }
 

@@ -54,9 +54,11 @@ process.on('SIGINT', () => void shutdown('SIGINT'));
 try {
   const ep = await speaker.start();
   const where = ep.bgp ? `${ep.bgp.address}:${ep.bgp.port}` : 'not listening (listen disabled)';
-  log.info(`vmmid started: BGP ${where}, AS ${config.asn}, router-id ${config.routerId}, ${config.neighbors.length} neighbor(s)`, {
+  const metrics = ep.metrics ? `, metrics http://${ep.metrics.address}:${ep.metrics.port}/metrics` : '';
+  log.info(`vmmid started: BGP ${where}${metrics}, AS ${config.asn}, router-id ${config.routerId}, ${config.neighbors.length} neighbor(s)`, {
     event: 'started',
     bgp: ep.bgp,
+    metrics: ep.metrics,
     grpc: null,
   });
   log.info('gRPC API: not part of this build yet (planned: the API issue); BGP only', { event: 'grpc' });

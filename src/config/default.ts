@@ -9,6 +9,9 @@ asn: 65000
 listen:
   address: 127.0.0.1
   port: 1179
+metrics:
+  address: 127.0.0.1
+  port: 9179
 hold-time: 90
 connect-retry: 5
 log-level: info

@@ -12,9 +12,11 @@ import {
 } from './schema.js';
 import type { Config, ListenConfig } from './types.js';
 
-const TOP_KEYS = ['router-id', 'asn', 'listen', 'hold-time', 'connect-retry', 'log-level', 'neighbors', 'originate'];
+const TOP_KEYS = ['router-id', 'asn', 'listen', 'metrics', 'hold-time', 'connect-retry', 'log-level', 'neighbors', 'originate'];
 const LISTEN_KEYS = ['enabled', 'address', 'port'];
 const DEFAULT_LISTEN: ListenConfig = { enabled: true, address: '127.0.0.1', port: 1179 };
+/** Prometheus endpoint: off unless configured (the built-in default config turns it on). */
+const DEFAULT_METRICS: ListenConfig = { enabled: false, address: '127.0.0.1', port: 9179 };
 const DEFAULT_HOLD_TIME = 90;
 const DEFAULT_CONNECT_RETRY = 5;
 const ROUTER_ID_EXPECTED = 'a non-zero IPv4 address like 192.0.2.1';
@@ -27,22 +29,24 @@ const routerId: Check<{ text: string; n: number }> = (ctx, v) => {
   return n === 0 ? ctx.fail(v, ROUTER_ID_EXPECTED) : { text: addr.text, n };
 };
 
-/** `listen: false` is the short way to run a speaker that only connects out. */
-const listen: Check<ListenConfig> = (ctx, v) => {
-  if (isScalar(v.node) && typeof v.node.value === 'boolean') return { ...DEFAULT_LISTEN, enabled: v.node.value };
-  if (!isScalar(v.node)) {
-    const f = readMap(ctx, v, LISTEN_KEYS);
-    if (!f) return undefined;
-    const before = ctx.errors.length;
-    const l: ListenConfig = {
-      enabled: f.optional('enabled', bool) ?? true,
-      address: f.optional('address', ip(undefined, IP_EXPECTED))?.text ?? DEFAULT_LISTEN.address,
-      port: f.optional('port', int(0, 65535, 'a port 0..65535 (0 = ephemeral)')) ?? DEFAULT_LISTEN.port,
-    };
-    return ctx.errors.length > before ? undefined : l;
-  }
-  return ctx.fail(v, `a mapping with ${LISTEN_KEYS.join(', ')}, or false`);
-};
+/** `listen: false` is the short way to run a speaker that only connects out; `metrics` takes the same shape. */
+function endpoint(defaults: ListenConfig): Check<ListenConfig> {
+  return (ctx, v) => {
+    if (isScalar(v.node) && typeof v.node.value === 'boolean') return { ...defaults, enabled: v.node.value };
+    if (!isScalar(v.node)) {
+      const f = readMap(ctx, v, LISTEN_KEYS);
+      if (!f) return undefined;
+      const before = ctx.errors.length;
+      const l: ListenConfig = {
+        enabled: f.optional('enabled', bool) ?? true,
+        address: f.optional('address', ip(undefined, IP_EXPECTED))?.text ?? defaults.address,
+        port: f.optional('port', int(0, 65535, 'a port 0..65535 (0 = ephemeral)')) ?? defaults.port,
+      };
+      return ctx.errors.length > before ? undefined : l;
+    }
+    return ctx.fail(v, `a mapping with ${LISTEN_KEYS.join(', ')}, or false`);
+  };
+}
 
 const MAX_YAML_PROBLEMS = 10;
 
@@ -101,7 +105,8 @@ function parse(text: string, file: string): Result<Config, ConfigError[]> {
 
   const id = f.required('router-id', routerId, ROUTER_ID_EXPECTED);
   const asn = f.required('asn', asNumber, AS_EXPECTED);
-  const listenConfig = f.optional('listen', listen) ?? DEFAULT_LISTEN;
+  const listenConfig = f.optional('listen', endpoint(DEFAULT_LISTEN)) ?? DEFAULT_LISTEN;
+  const metrics = f.optional('metrics', endpoint(DEFAULT_METRICS)) ?? DEFAULT_METRICS;
   const globalHold = f.optional('hold-time', holdTime) ?? DEFAULT_HOLD_TIME;
   const globalRetry = f.optional('connect-retry', connectRetry) ?? DEFAULT_CONNECT_RETRY;
   const logLevel = f.optional('log-level', oneOf(LOG_LEVELS)) ?? 'info';
@@ -115,6 +120,7 @@ function parse(text: string, file: string): Result<Config, ConfigError[]> {
     routerIdNumber: id.n,
     asn,
     listen: listenConfig,
+    metrics,
     holdTime: globalHold,
     connectRetry: globalRetry,
     logLevel,

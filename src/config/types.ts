@@ -8,6 +8,8 @@ export interface Config {
   readonly routerIdNumber: number;
   readonly asn: number;
   readonly listen: ListenConfig;
+  /** Prometheus /metrics over HTTP. */
+  readonly metrics: ListenConfig;
   /** Global default; each neighbor carries its resolved value. */
   readonly holdTime: number;
   readonly connectRetry: number;
