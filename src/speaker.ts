@@ -60,6 +60,7 @@ export class Speaker {
       asn: config.asn,
       ibgp: false,
       local: true,
+      rrClient: false,
     };
   }
 
@@ -98,8 +99,14 @@ export class Speaker {
         connectRetry: n.connectRetry,
         families: familiesOf(n),
         shutdownMessage: n.shutdownMessage,
+        rrClient: n.routeReflectorClient,
       },
-      { asn: this.config.asn, routerId: this.config.routerIdNumber, hostname: hostname() },
+      {
+        asn: this.config.asn,
+        routerId: this.config.routerIdNumber,
+        clusterId: this.config.neighbors.some((x) => x.routeReflectorClient) ? this.config.clusterId : undefined,
+        hostname: hostname(),
+      },
       this.rib,
       this.log.child({ peer: n.address }),
       this.clock,

@@ -12,7 +12,7 @@ import {
 } from './schema.js';
 import type { Config, ListenConfig } from './types.js';
 
-const TOP_KEYS = ['router-id', 'asn', 'listen', 'metrics', 'hold-time', 'connect-retry', 'log-level', 'neighbors', 'originate'];
+const TOP_KEYS = ['router-id', 'asn', 'listen', 'metrics', 'cluster-id', 'hold-time', 'connect-retry', 'log-level', 'neighbors', 'originate'];
 const LISTEN_KEYS = ['enabled', 'address', 'port'];
 const DEFAULT_LISTEN: ListenConfig = { enabled: true, address: '127.0.0.1', port: 1179 };
 /** Prometheus endpoint: off unless configured (the built-in default config turns it on). */
@@ -105,6 +105,7 @@ function parse(text: string, file: string): Result<Config, ConfigError[]> {
 
   const id = f.required('router-id', routerId, ROUTER_ID_EXPECTED);
   const asn = f.required('asn', asNumber, AS_EXPECTED);
+  const clusterId = f.optional('cluster-id', routerId);
   const listenConfig = f.optional('listen', endpoint(DEFAULT_LISTEN)) ?? DEFAULT_LISTEN;
   const metrics = f.optional('metrics', endpoint(DEFAULT_METRICS)) ?? DEFAULT_METRICS;
   const globalHold = f.optional('hold-time', holdTime) ?? DEFAULT_HOLD_TIME;
@@ -118,6 +119,7 @@ function parse(text: string, file: string): Result<Config, ConfigError[]> {
   return ok({
     routerId: id.text,
     routerIdNumber: id.n,
+    clusterId: clusterId?.n ?? id.n,
     asn,
     listen: listenConfig,
     metrics,

@@ -8,7 +8,7 @@ import type { NeighborConfig } from './types.js';
 
 const NEIGHBOR_KEYS = [
   'address', 'remote-as', 'port', 'local-address', 'passive', 'hold-time', 'connect-retry', 'families', 'description',
-  'shutdown-message',
+  'shutdown-message', 'route-reflector-client',
 ];
 
 export interface NeighborDefaults {
@@ -79,7 +79,12 @@ function readNeighbor(ctx: Ctx, v: Val, d: NeighborDefaults, seen: Map<string, s
     families: f.optional('families', families) ?? (['ipv4-unicast'] satisfies Families),
     description: f.optional('description', str),
     shutdownMessage: f.optional('shutdown-message', shutdownMessage),
+    rrClient: f.optional('route-reflector-client', bool) ?? false,
   };
+  const rrVal = f.get('route-reflector-client');
+  if (n.rrClient && remoteAs !== undefined && d.asn !== undefined && remoteAs !== d.asn && rrVal) {
+    ctx.report(rrVal.offset, rrVal.path, 'route-reflector-client applies to iBGP neighbors only (RFC 4456: remote-as must equal asn)');
+  }
   if (ctx.errors.length > before || address === undefined || remoteAs === undefined) return undefined;
   return {
     address: address.text,
@@ -91,6 +96,7 @@ function readNeighbor(ctx: Ctx, v: Val, d: NeighborDefaults, seen: Map<string, s
     holdTime: n.holdTime,
     connectRetry: n.connectRetry,
     families: n.families,
+    routeReflectorClient: n.rrClient,
     ...(n.description !== undefined ? { description: n.description } : {}),
     ...(n.shutdownMessage !== undefined ? { shutdownMessage: n.shutdownMessage } : {}),
   };

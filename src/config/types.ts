@@ -6,6 +6,8 @@ export interface Config {
   readonly routerId: string;
   /** router-id as the 32-bit BGP Identifier (RFC 6286), never 0. */
   readonly routerIdNumber: number;
+  /** RFC 4456 §7 CLUSTER_ID as a 32-bit number; the router id unless configured. */
+  readonly clusterId: number;
   readonly asn: number;
   readonly listen: ListenConfig;
   /** Prometheus /metrics over HTTP. */
@@ -39,6 +41,8 @@ export interface NeighborConfig {
   readonly holdTime: number;
   readonly connectRetry: number;
   readonly families: readonly [FamilyName, ...FamilyName[]];
+  /** RFC 4456: routes from other iBGP peers are reflected to this one (iBGP only). */
+  readonly routeReflectorClient: boolean;
   readonly description?: string;
   /** RFC 9003 Cease communication, at most 255 UTF-8 bytes. */
   readonly shutdownMessage?: string;

@@ -1,6 +1,6 @@
 import { prependAs } from '../bgp/wire/aspath.js';
 import type { PathAttributes } from '../bgp/wire/attributes.js';
-import { type FamilyKey, IPV4_UNICAST } from '../bgp/wire/family.js';
+import { type FamilyKey, IPV4_UNICAST, IPV4_VPN, IPV6_VPN, L2VPN_EVPN } from '../bgp/wire/family.js';
 import { DEFAULT_LOCAL_PREF } from './decision.js';
 import type { Path } from './path.js';
 
@@ -13,6 +13,10 @@ export interface ExportTarget {
   readonly localAddress: Buffer;
   /** Our router id: the IPv4 next-hop-self of IPv4 routes over an IPv6 session. */
   readonly routerId: Buffer;
+  /** RFC 4456: the peer is a route-reflector client of ours. */
+  readonly rrClient: boolean;
+  /** RFC 4456 §7: our CLUSTER_ID; undefined when we reflect nothing (no clients configured). */
+  readonly clusterId?: number;
 }
 
 /** ::ffff:a.b.c.d, the IPv6 next hop FRR uses for IPv6 routes over an IPv4 session. */
@@ -24,23 +28,53 @@ function mappedV6(v4: Buffer): Buffer {
   return b;
 }
 
-/** Our own address in the form the family's next hop needs. */
+const ZERO_RD = Buffer.alloc(8);
+
+/** Our own address in the form the family's next hop field needs. */
 export function selfNextHop(family: FamilyKey, target: ExportTarget): Buffer {
   const local = target.localAddress;
-  if (family === IPV4_UNICAST) return local.length === 4 ? local : target.routerId;
-  return local.length === 16 ? local : mappedV6(local);
+  const v4 = local.length === 4 ? local : target.routerId;
+  const v6 = local.length === 16 ? local : mappedV6(local);
+  switch (family) {
+    case IPV4_UNICAST:
+      return v4;
+    // RFC 7432 §7 / RFC 8365: the PE's IPv4 (or IPv6) address.
+    case L2VPN_EVPN:
+      return local.length === 4 ? local : v6;
+    // RFC 4364 §4.3.2 / RFC 4659 §3.2.1: an RD of zero before the address.
+    case IPV4_VPN:
+      return Buffer.concat([ZERO_RD, v4]);
+    case IPV6_VPN:
+      return Buffer.concat([ZERO_RD, v6]);
+    default:
+      return v6;
+  }
+}
+
+/** RFC 2545 §3: a link-local next hop means nothing beyond the link it was learned on. */
+function globalOnly(family: FamilyKey, nh: Buffer): Buffer {
+  if (nh.length === 32) return nh.subarray(0, 16);
+  if (family === IPV6_VPN && nh.length === 48) return nh.subarray(0, 24);
+  return nh;
 }
 
 /**
- * RFC 4271 §9.1.3 / §5.1: the attributes a path is sent to `target` with, or
- * undefined when it must not be sent. Without route reflection, a path
- * learned over iBGP goes to eBGP peers only; a path never goes back to the
- * peer it came from.
+ * RFC 4456 §6: may a path learned over iBGP go to an iBGP peer? From a
+ * client: to every client and non-client; from a non-client: to clients only.
+ */
+function reflects(path: Path, target: ExportTarget): boolean {
+  if (target.clusterId === undefined) return false;
+  return path.source.rrClient || target.rrClient;
+}
+
+/**
+ * RFC 4271 §9.1.3 / §5.1 and RFC 4456: the attributes a path is sent to
+ * `target` with, or undefined when it must not be sent. A path never goes
+ * back to the peer it came from.
  */
 export function exportAttributes(path: Path, target: ExportTarget): PathAttributes | undefined {
   const src = path.source;
   if (src.id === target.id) return undefined;
-  if (src.ibgp && target.ibgp) return undefined;
   const a = path.attrs;
   if (!target.ibgp) {
     return {
@@ -56,9 +90,18 @@ export function exportAttributes(path: Path, target: ExportTarget): PathAttribut
       clusterList: undefined,
     };
   }
+  if (src.ibgp) {
+    if (!reflects(path, target)) return undefined;
+    // RFC 4456 §8: keep the first ORIGINATOR_ID, prepend our CLUSTER_ID; the next hop is left alone.
+    return {
+      ...a,
+      localPref: a.localPref ?? DEFAULT_LOCAL_PREF,
+      originatorId: a.originatorId ?? src.routerId,
+      clusterList: [target.clusterId!, ...(a.clusterList ?? [])],
+    };
+  }
   let nextHop = a.nextHop;
   if (nextHop === undefined) nextHop = selfNextHop(path.family, target);
-  // RFC 2545 §3: a link-local next hop means nothing beyond the link it was learned on.
-  else if (nextHop.length === 32 && !src.local) nextHop = nextHop.subarray(0, 16);
+  else if (!src.local) nextHop = globalOnly(path.family, nextHop);
   return { ...a, nextHop, localPref: a.localPref ?? DEFAULT_LOCAL_PREF };
 }

@@ -13,6 +13,8 @@ export interface PathSource {
   readonly asn: number;
   readonly ibgp: boolean;
   readonly local: boolean;
+  /** RFC 4456: the peer is one of our route-reflector clients. */
+  readonly rrClient: boolean;
 }
 
 /** One path to a destination: an NLRI, its (interned) attributes and its source. */

@@ -62,7 +62,9 @@ test('a full config resolves every default', () => {
     holdTime: 30,
     connectRetry: 7,
     families: ['ipv4-unicast'],
+    routeReflectorClient: false,
   });
+  assert.equal(c.clusterId, c.routerIdNumber, 'cluster-id defaults to the router id');
   assert.deepEqual(c.neighbors[1], {
     address: '127.0.1.3',
     remoteAs: 65001,
@@ -73,6 +75,7 @@ test('a full config resolves every default', () => {
     holdTime: 0,
     connectRetry: 2,
     families: [...FAMILY_NAMES],
+    routeReflectorClient: false,
     description: 'spine 1',
     shutdownMessage: 'maintenance, back at 14:00',
   });

@@ -21,3 +21,16 @@ test('a bad metrics port names the file, line and field', () => {
   assert.ok(!r.ok);
   assert.equal(formatConfigErrors(r.error), 'vmmid.yaml:4:9: metrics.port: expected a port 0..65535 (0 = ephemeral), got 70000');
 });
+
+test('route reflection: cluster-id and route-reflector-client (iBGP only)', () => {
+  const ok = parseConfig(`${base}cluster-id: 10.9.9.9\nneighbors:\n  - { address: 192.0.2.2, remote-as: 65000, route-reflector-client: true }\n`, 'rr.yaml');
+  assert.ok(ok.ok);
+  assert.equal(ok.value.clusterId, 0x0a090909);
+  assert.equal(ok.value.neighbors[0]?.routeReflectorClient, true);
+  const bad = parseConfig(`${base}neighbors:\n  - { address: 192.0.2.2, remote-as: 65001, route-reflector-client: true }\n`, 'rr.yaml');
+  assert.ok(!bad.ok);
+  assert.equal(
+    formatConfigErrors(bad.error),
+    'rr.yaml:4:69: neighbors[0].route-reflector-client: route-reflector-client applies to iBGP neighbors only (RFC 4456: remote-as must equal asn)',
+  );
+});

@@ -6,7 +6,7 @@ import { AdjRibOut } from '../../src/rib/adj-rib-out.js';
 import { type ExportTarget, exportAttributes } from '../../src/rib/export.js';
 import { attrs, mkPath, prefix, source } from './support.js';
 
-const ibgpPeer: ExportTarget = { id: '9.9.9.9', ibgp: true, localAsn: 65000, localAddress: Buffer.from([127, 0, 0, 5]), routerId: Buffer.from([1, 2, 3, 4]) };
+const ibgpPeer: ExportTarget = { id: '9.9.9.9', ibgp: true, localAsn: 65000, localAddress: Buffer.from([127, 0, 0, 5]), routerId: Buffer.from([1, 2, 3, 4]), rrClient: false };
 const ebgpPeer: ExportTarget = { ...ibgpPeer, ibgp: false };
 
 test('a path never goes back to the peer it came from', () => {
@@ -72,4 +72,36 @@ test('Adj-RIB-Out coalesces changes per destination and groups by attribute obje
   out.stage(IPV4_UNICAST, n1, a1);
   assert.equal(out.pendingSize, 1);
   assert.equal(out.take(10)!.announce.get(a1)?.length, 1);
+});
+
+test('route reflection (RFC 4456 §6, §8): client routes go to everyone, non-client routes to clients only', () => {
+  const rr = (id: string, rrClient: boolean): ExportTarget => ({ ...ibgpPeer, id, rrClient, clusterId: 0x0a0a0a0a });
+  const fromClient = mkPath(source('1.1.1.1', { ibgp: true, rrClient: true }), attrs({ localPref: 150 }));
+  const fromNonClient = mkPath(source('2.2.2.2', { ibgp: true }), attrs({ localPref: 150 }));
+  const toClient = exportAttributes(fromClient, rr('3.3.3.3', true))!;
+  assert.equal(toClient.originatorId, 0x01010101, 'ORIGINATOR_ID is the source router id');
+  assert.deepEqual(toClient.clusterList, [0x0a0a0a0a]);
+  assert.equal(toClient.localPref, 150);
+  assert.deepEqual([...toClient.nextHop!], [10, 0, 0, 1], 'next hop unchanged');
+  assert.ok(exportAttributes(fromClient, rr('4.4.4.4', false)), 'client → non-client');
+  assert.ok(exportAttributes(fromNonClient, rr('3.3.3.3', true)), 'non-client → client');
+  assert.equal(exportAttributes(fromNonClient, rr('4.4.4.4', false)), undefined, 'non-client → non-client is not reflected');
+  assert.equal(exportAttributes(fromClient, rr('1.1.1.1', true)), undefined, 'never back to its source');
+  // An already reflected route keeps its ORIGINATOR_ID and gains our CLUSTER_ID in front.
+  const reflected = mkPath(source('1.1.1.1', { ibgp: true, rrClient: true }), attrs({ originatorId: 7, clusterList: [9] }));
+  const again = exportAttributes(reflected, rr('3.3.3.3', true))!;
+  assert.equal(again.originatorId, 7);
+  assert.deepEqual(again.clusterList, [0x0a0a0a0a, 9]);
+  // Without a cluster id (no clients configured) iBGP routes are not re-advertised to iBGP at all.
+  assert.equal(exportAttributes(fromClient, { ...ibgpPeer, id: '3.3.3.3', rrClient: true }), undefined);
+});
+
+test('next-hop-self per family: VPN next hops carry a zero RD, EVPN uses the IPv4 address', () => {
+  const local = (family: number) => ({ ...mkPath(source('0.0.0.0', { local: true }), attrs({ nextHop: undefined })), family });
+  assert.equal(exportAttributes(local((1 << 8) | 128), ibgpPeer)!.nextHop!.toString('hex'), '00000000000000007f000005');
+  assert.equal(exportAttributes(local((25 << 8) | 70), ibgpPeer)!.nextHop!.toString('hex'), '7f000005');
+  assert.equal(
+    exportAttributes(local((2 << 8) | 128), ibgpPeer)!.nextHop!.toString('hex'),
+    '000000000000000000000000000000000000ffff7f000005',
+  );
 });

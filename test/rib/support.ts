@@ -20,6 +20,7 @@ export function source(id: string, o: Partial<PathSource> = {}): PathSource {
     asn: 65001,
     ibgp: false,
     local: false,
+    rrClient: false,
     ...o,
   };
 }

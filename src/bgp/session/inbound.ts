@@ -9,6 +9,8 @@ import type { Update } from '../wire/update.js';
 export interface InboundPolicy {
   readonly localAsn: number;
   readonly routerId: number;
+  /** Set when we are a route reflector. */
+  readonly clusterId?: number;
 }
 
 export interface InboundResult {
@@ -17,9 +19,13 @@ export interface InboundResult {
   readonly endOfRib?: FamilyKey;
 }
 
-/** RFC 4271 §9.1.2: a path through our own AS is a loop; RFC 4456 §8: so is our own reflected route. */
+/**
+ * RFC 4271 §9.1.2: a path through our own AS is a loop; RFC 4456 §8: so is our
+ * own route reflected back, or one that already passed through our cluster.
+ */
 function loops(a: PathAttributes, policy: InboundPolicy): boolean {
   if (a.originatorId === policy.routerId) return true;
+  if (policy.clusterId !== undefined && a.clusterList?.includes(policy.clusterId)) return true;
   for (const s of a.asPath ?? []) if (s.asns.includes(policy.localAsn)) return true;
   return false;
 }
@@ -44,7 +50,7 @@ export function applyUpdate(rib: Rib, source: PathSource, u: Update, policy: Inb
   if (rejected) {
     drop(IPV4_UNICAST, u.nlri);
     if (u.mpReach) drop(u.mpReach.family, u.mpReach.nlri);
-    if (!u.treatAsWithdraw) log.debug('UPDATE dropped: AS path loop or our own ORIGINATOR_ID');
+    if (!u.treatAsWithdraw) log.debug('UPDATE dropped: AS path loop, our own ORIGINATOR_ID or our CLUSTER_ID');
     return { announced, withdrawn, endOfRib: u.endOfRib };
   }
   for (const n of u.nlri) rib.announce(source, IPV4_UNICAST, n, u.attrs);

@@ -21,7 +21,7 @@ const SLICE_MS = 8;
  */
 export class Outbound {
   readonly adjOut = new AdjRibOut();
-  private readonly exportCache = new Map<FamilyKey, WeakMap<PathAttributes, PathAttributes>>();
+  private readonly exportCache = new Map<string, WeakMap<PathAttributes, PathAttributes | null>>();
   private readonly eorDue = new Set<FamilyKey>();
   private scheduled = false;
   private blocked = false;
@@ -69,19 +69,20 @@ export class Outbound {
   }
 
   private exported(p: Path): PathAttributes | null {
-    if (p.source.id === this.target.id || (p.source.ibgp && this.target.ibgp)) return null;
-    let cache = this.exportCache.get(p.family);
+    const src = p.source;
+    if (src.id === this.target.id) return null;
+    // Local and learned paths may share an attribute object but export differently.
+    if (src.local) return exportAttributes(p, this.target) ?? null;
+    // A reflected path's ORIGINATOR_ID comes from its source, so iBGP sources get caches of their own.
+    const key = `${p.family}|${src.ibgp ? src.id : ''}`;
+    let cache = this.exportCache.get(key);
     if (!cache) {
       cache = new WeakMap();
-      this.exportCache.set(p.family, cache);
+      this.exportCache.set(key, cache);
     }
-    // Local and learned paths may share an attribute object but export differently.
-    if (p.source.local) return exportAttributes(p, this.target) ?? null;
     let out = cache.get(p.attrs);
     if (out === undefined) {
-      const a = exportAttributes(p, this.target);
-      if (a === undefined) return null;
-      out = a;
+      out = exportAttributes(p, this.target) ?? null;
       cache.set(p.attrs, out);
     }
     return out;

@@ -33,11 +33,15 @@ export interface PeerSettings {
   readonly connectRetry: number;
   readonly families: readonly FamilyKey[];
   readonly shutdownMessage?: string;
+  /** RFC 4456: this iBGP peer is a route-reflector client. */
+  readonly rrClient: boolean;
 }
 
 export interface LocalSpeaker {
   readonly asn: number;
   readonly routerId: number;
+  /** RFC 4456 §7; set only when this speaker reflects (has at least one client). */
+  readonly clusterId?: number;
   readonly hostname?: string;
 }
 
@@ -463,10 +467,19 @@ export class Peer {
       asn: n.peerAsn,
       ibgp: this.ibgp,
       local: false,
+      rrClient: this.settings.rrClient,
     };
     const out = new Outbound(
       c.socket,
-      { id: this.id, ibgp: this.ibgp, localAsn: this.local.asn, localAddress: local, routerId },
+      {
+        id: this.id,
+        ibgp: this.ibgp,
+        localAsn: this.local.asn,
+        localAddress: local,
+        routerId,
+        rrClient: this.settings.rrClient,
+        clusterId: this.local.clusterId,
+      },
       n.families,
       { maxLength: n.maxMessageLength, fourOctetAs: n.fourOctetAs, addPath: false },
     );
@@ -492,7 +505,7 @@ export class Peer {
 
   private onUpdate(u: Update): void {
     if (!this.source) return;
-    applyUpdate(this.rib, this.source, u, { localAsn: this.local.asn, routerId: this.local.routerId }, this.log);
+    applyUpdate(this.rib, this.source, u, { localAsn: this.local.asn, routerId: this.local.routerId, clusterId: this.local.clusterId }, this.log);
   }
 
   /** RFC 2918 §4 / RFC 7313 §4: send the family again, framed by BoRR/EoRR when enhanced refresh is on. */
