@@ -91,20 +91,53 @@ export class Rib {
 
   /** Removes every path of a source, e.g. when its session goes down; returns how many. */
   dropSource(sourceId: string, family?: FamilyKey): number {
-    const bySource = this.counts.get(sourceId);
-    if (!bySource) return 0;
+    const families = new Set(family !== undefined ? [family] : this.counts.get(sourceId)?.keys() ?? []);
     let n = 0;
+    this.forEachPathOf(sourceId, families, (dest, i) => {
+      this.removeAt(dest, i);
+      n++;
+    });
+    return n;
+  }
+
+  /**
+   * RFC 4724 §4.2: keeps a restarting peer's paths, marked stale, until it
+   * re-advertises them or they are swept. Returns how many were marked.
+   */
+  markStale(sourceId: string, families: ReadonlySet<FamilyKey>): number {
+    let n = 0;
+    this.forEachPathOf(sourceId, families, (dest, i) => {
+      const p = dest.paths[i]!;
+      if (p.stale) return;
+      const stale: Path = { ...p, stale: true };
+      dest.paths[i] = stale;
+      if (dest.best === p) dest.best = stale;
+      n++;
+    });
+    return n;
+  }
+
+  /** Removes the source's paths that are still stale (End-of-RIB or a timer came). */
+  sweepStale(sourceId: string, families: ReadonlySet<FamilyKey>): number {
+    let n = 0;
+    this.forEachPathOf(sourceId, families, (dest, i) => {
+      if (!dest.paths[i]!.stale) return;
+      this.removeAt(dest, i);
+      n++;
+    });
+    return n;
+  }
+
+  /** Visits a source's paths, last first so the visitor may remove the one it is given. */
+  private forEachPathOf(sourceId: string, families: ReadonlySet<FamilyKey>, visit: (dest: Destination, i: number) => void): void {
+    const bySource = this.counts.get(sourceId);
+    if (!bySource) return;
     for (const f of [...bySource.keys()]) {
-      if (family !== undefined && f !== family) continue;
+      if (!families.has(f)) continue;
       for (const dest of [...(this.loc.get(f)?.values() ?? [])]) {
-        for (let i = dest.paths.length - 1; i >= 0; i--) {
-          if (dest.paths[i]!.source.id !== sourceId) continue;
-          this.removeAt(dest, i);
-          n++;
-        }
+        for (let i = dest.paths.length - 1; i >= 0; i--) if (dest.paths[i]!.source.id === sourceId) visit(dest, i);
       }
     }
-    return n;
   }
 
   /** The path a source has for a destination, if any. */

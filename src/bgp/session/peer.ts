@@ -19,6 +19,7 @@ import { type Open, validateOpen } from '../wire/open.js';
 import type { RouteRefresh } from '../wire/route-refresh.js';
 import type { Update } from '../wire/update.js';
 import { Connection } from './connection.js';
+import { GracefulRestartHelper, type GracefulRestartCapability } from './graceful-restart.js';
 import { applyUpdate } from './inbound.js';
 import { type LocalCapabilities, type Negotiated, buildOpen, negotiate } from './negotiate.js';
 import { Outbound } from './outbound.js';
@@ -88,6 +89,11 @@ export class Peer {
   private messagesOut = 0;
   private lastError?: string;
   private readonly ibgp: boolean;
+  private readonly gr: GracefulRestartHelper;
+  /** The peer's graceful restart capability in the current session. */
+  private peerGr?: GracefulRestartCapability;
+  /** A NOTIFICATION went either way in this session (RFC 4724 §4.2: then no graceful restart). */
+  private notified = false;
 
   constructor(
     readonly settings: PeerSettings,
@@ -98,6 +104,7 @@ export class Peer {
   ) {
     this.id = settings.address;
     this.ibgp = settings.remoteAs === local.asn;
+    this.gr = new GracefulRestartHelper(rib, settings.address, clock, log);
     this.fsm = this.newFsm();
   }
 
@@ -132,6 +139,7 @@ export class Peer {
     this.connecting?.destroy();
     if (sock && !sock.destroyed) await new Promise<void>((resolve) => sock.once('close', () => resolve()));
     this.fsm.dispose();
+    this.gr.dispose();
   }
 
   /** An inbound TCP connection from this peer's address. Returns false if it was refused. */
@@ -309,6 +317,7 @@ export class Peer {
         return;
       case MessageType.Notification:
         this.lastError = `received ${describeNotification(msg.notification)}`;
+        this.notified = true;
         this.log.warn(`NOTIFICATION received: ${describeNotification(msg.notification)}`, { event: 'notification' });
         this.events$.next({ type: 'notification', peer: this.id, direction: 'received', notify: msg.notification });
         this.fsm.dispatch({ type: msg.notification.code === ErrorCode.Open && msg.notification.subcode === 1 ? 'NotifMsgVerErr' : 'NotifMsg' });
@@ -446,6 +455,7 @@ export class Peer {
       n = { ...n, data: shutdownData(msg) };
     }
     this.lastError = `sent ${describeNotification(n)}`;
+    this.notified = true;
     if (this.conn) {
       this.messagesOut++;
       this.sendOn(this.conn, n);
@@ -457,6 +467,9 @@ export class Peer {
     const c = this.conn;
     if (!n || !c) return;
     this.establishedAt = this.clock.now();
+    this.notified = false;
+    this.peerGr = n.peerGracefulRestart;
+    this.gr.sessionUp(n.peerGracefulRestart);
     const local = ipToBytes(c.socket.localAddress?.replace(/^::ffff:/, '') ?? '') ?? Buffer.alloc(4);
     const routerId = Buffer.alloc(4);
     routerId.writeUInt32BE(this.local.routerId >>> 0);
@@ -498,14 +511,21 @@ export class Peer {
     this.ribSub = undefined;
     this.outbound?.close();
     this.outbound = undefined;
+    const wasUp = this.establishedAt !== undefined;
     this.establishedAt = undefined;
+    if (wasUp && !this.stopped && this.gr.sessionDown(this.peerGr, this.notified)) {
+      this.log.info(`session down (${reason}); routes kept for graceful restart`);
+      return;
+    }
     const removed = this.rib.dropSource(this.id);
     this.log.info(`session down (${reason}); ${removed} routes removed`);
   }
 
   private onUpdate(u: Update): void {
     if (!this.source) return;
-    applyUpdate(this.rib, this.source, u, { localAsn: this.local.asn, routerId: this.local.routerId, clusterId: this.local.clusterId }, this.log);
+    const policy = { localAsn: this.local.asn, routerId: this.local.routerId, clusterId: this.local.clusterId };
+    const r = applyUpdate(this.rib, this.source, u, policy, this.log);
+    if (r.endOfRib !== undefined) this.gr.endOfRib(r.endOfRib);
   }
 
   /** RFC 2918 §4 / RFC 7313 §4: send the family again, framed by BoRR/EoRR when enhanced refresh is on. */

@@ -67,10 +67,13 @@ export function beginAttr(w: Writer, flags: number, type: number): number {
   return w.pos;
 }
 
-/** Patches the length, switching to the 2-octet form only when the value needs it (as FRR does). */
-export function endAttr(w: Writer, valueStart: number): void {
+/**
+ * Patches the length, switching to the 2-octet form only when the value needs
+ * it, or always when `extended` is set (FRR does so for AS_PATH and AS4_PATH).
+ */
+export function endAttr(w: Writer, valueStart: number, extended = false): void {
   const len = w.pos - valueStart;
-  if (len <= 255) {
+  if (len <= 255 && !extended) {
     w.patchU8(valueStart - 1, len);
     return;
   }
@@ -80,11 +83,29 @@ export function endAttr(w: Writer, valueStart: number): void {
   w.patchU16(valueStart - 1, len);
 }
 
+/**
+ * Attribute order and length forms, which RFC 4271 leaves to the sender and
+ * receivers must accept in any combination. The non-default layouts write
+ * what FRR 8.4 and GoBGP 3.10 write, byte for byte, so captures of them can
+ * be reproduced (test/vectors) and a peer sees what it would from them.
+ * - 'default': ascending type order, MP_REACH_NLRI first; 2-octet lengths
+ *   where the value needs one, and always for MP_REACH/MP_UNREACH_NLRI.
+ * - 'frr' (bgp_packet_attribute): as 'default', but LARGE_COMMUNITY follows
+ *   COMMUNITIES, and AS_PATH and AS4_PATH always take the 2-octet length.
+ * - 'gobgp': ascending type order with MP_REACH/MP_UNREACH_NLRI at their own
+ *   type code, 2-octet lengths only where needed. (GoBGP keeps the order a
+ *   route's attributes were created in and sorts only when its export policy
+ *   added one, so its locally originated routes can differ from this.)
+ */
+export type AttrLayout = 'default' | 'frr' | 'gobgp';
+
 export interface AttrEncodeOptions {
   /** The peer understands 4-octet ASNs (RFC 6793); otherwise AS4_PATH/AS4_AGGREGATOR are added when needed. */
   readonly fourOctetAs: boolean;
   /** Write the NEXT_HOP attribute (IPv4 unicast NLRI in the UPDATE's own NLRI field). */
   readonly withNextHop: boolean;
+  /** Undefined is 'default'. */
+  readonly layout?: AttrLayout;
 }
 
 function u32Attr(w: Writer, flags: number, type: number, v: number): void {
@@ -93,11 +114,19 @@ function u32Attr(w: Writer, flags: number, type: number, v: number): void {
   endAttr(w, at);
 }
 
-/** Writes every attribute but MP_REACH/MP_UNREACH, in ascending type order (RFC 4271 §5). */
+function largeCommunities(w: Writer, a: PathAttributes): void {
+  if (a.largeCommunities === undefined || a.largeCommunities.length === 0) return;
+  const at = beginAttr(w, AttrFlag.Optional | AttrFlag.Transitive, AttrType.LargeCommunities);
+  w.bytes(a.largeCommunities);
+  endAttr(w, at);
+}
+
+/** Writes every attribute but MP_REACH/MP_UNREACH, in ascending type order (RFC 4271 §5) unless `opt.layout` says otherwise. */
 export function encodeAttributes(w: Writer, a: PathAttributes, opt: AttrEncodeOptions): void {
   const T = AttrFlag.Transitive;
   const OT = AttrFlag.Optional | AttrFlag.Transitive;
   const O = AttrFlag.Optional;
+  const frr = opt.layout === 'frr';
   if (a.origin !== undefined) {
     const at = beginAttr(w, T, AttrType.Origin);
     w.u8(a.origin);
@@ -106,7 +135,7 @@ export function encodeAttributes(w: Writer, a: PathAttributes, opt: AttrEncodeOp
   const path = a.asPath ?? [];
   let at = beginAttr(w, T, AttrType.AsPath);
   encodeAsPath(w, path, opt.fourOctetAs ? 4 : 2);
-  endAttr(w, at);
+  endAttr(w, at, frr);
   if (opt.withNextHop && a.nextHop !== undefined && a.nextHop.length === 4) {
     at = beginAttr(w, T, AttrType.NextHop);
     w.bytes(a.nextHop);
@@ -128,6 +157,7 @@ export function encodeAttributes(w: Writer, a: PathAttributes, opt: AttrEncodeOp
     for (const c of a.communities) w.u32(c);
     endAttr(w, at);
   }
+  if (frr) largeCommunities(w, a);
   if (a.originatorId !== undefined) u32Attr(w, O, AttrType.OriginatorId, a.originatorId);
   if (a.clusterList !== undefined && a.clusterList.length > 0) {
     at = beginAttr(w, O, AttrType.ClusterList);
@@ -145,18 +175,14 @@ export function encodeAttributes(w: Writer, a: PathAttributes, opt: AttrEncodeOp
     // here, minus confederation segments, which must not leave the confederation.
     at = beginAttr(w, OT, AttrType.As4Path);
     encodeAsPath(w, as4Path, 4);
-    endAttr(w, at);
+    endAttr(w, at, frr);
   }
   if (aggAs4 && a.aggregator !== undefined) {
     at = beginAttr(w, OT, AttrType.As4Aggregator);
     w.u32(a.aggregator.asn).u32(a.aggregator.address);
     endAttr(w, at);
   }
-  if (a.largeCommunities !== undefined && a.largeCommunities.length > 0) {
-    at = beginAttr(w, OT, AttrType.LargeCommunities);
-    w.bytes(a.largeCommunities);
-    endAttr(w, at);
-  }
+  if (!frr) largeCommunities(w, a);
   for (const u of a.unknown ?? []) {
     // RFC 4271 §5: an unrecognized optional transitive attribute is passed on with Partial set.
     at = beginAttr(w, u.flags | AttrFlag.Partial, u.type);

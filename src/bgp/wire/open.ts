@@ -10,7 +10,7 @@ import {
 import { type Capability, decodeCapabilities, encodeCapability } from './capabilities.js';
 import { type FatalError, fatal, u16Data } from './errors.js';
 import { Reader } from './reader.js';
-import type { Writer } from './writer.js';
+import { Writer } from './writer.js';
 import { type Result, err, ok } from '../../core/result.js';
 
 /**
@@ -25,6 +25,15 @@ export interface Open {
   readonly holdTime: number;
   readonly bgpId: number;
   readonly capabilities: readonly Capability[];
+  /**
+   * How the capabilities are spread over optional parameters; RFC 5492 §4
+   * allows either. Undefined or 'single' is one Capabilities parameter holding
+   * them all (as GoBGP sends); 'per-capability' is one parameter each, as FRR
+   * sends, and with no capabilities no parameter at all. decodeOpen sets
+   * 'per-capability' when the OPEN was laid out so, so that re-encoding a
+   * received OPEN gives back its bytes.
+   */
+  readonly paramLayout?: 'single' | 'per-capability';
 }
 
 function openError(subcode: number, reason: string, data?: Buffer): FatalError {
@@ -52,6 +61,8 @@ export function decodeOpen(body: Buffer): Result<Open, FatalError> {
     return err(openError(0, `optional parameters length ${optLen} but ${r.left()} bytes follow`));
   }
   const capabilities: Capability[] = [];
+  let params = 0;
+  let onePerParam = true;
   while (r.left() > 0) {
     const headLen = extended ? 3 : 2;
     if (r.left() < headLen) return err(openError(0, 'truncated optional parameter header'));
@@ -62,15 +73,27 @@ export function decodeOpen(body: Buffer): Result<Open, FatalError> {
     if (type !== OPT_PARAM_CAPABILITIES) {
       return err(openError(OpenSubcode.UnsupportedOptionalParameter, `unsupported optional parameter ${type}`));
     }
+    const before = capabilities.length;
     const bad = decodeCapabilities(value, capabilities);
     if (bad) return err(openError(0, bad.reason));
+    params++;
+    if (capabilities.length - before !== 1) onePerParam = false;
   }
+  // One parameter is the default layout either way: leave the field out, as a caller building an Open would.
+  if (params !== 1 && onePerParam) return ok({ version, myAs, holdTime, bgpId, capabilities, paramLayout: 'per-capability' });
   return ok({ version, myAs, holdTime, bgpId, capabilities });
 }
 
-/** Writes the OPEN body. Capabilities go in one parameter, or RFC 9072 form when they exceed 255 bytes. */
+/**
+ * Writes the OPEN body. Capabilities go in one parameter, or one each as
+ * `m.paramLayout` says, in RFC 9072 form when they exceed 255 bytes.
+ */
 export function encodeOpen(w: Writer, m: Open): void {
   w.u8(m.version).u16(m.myAs).u16(m.holdTime).u32(m.bgpId);
+  if (m.paramLayout === 'per-capability') {
+    encodeParamPerCapability(w, m.capabilities);
+    return;
+  }
   const lenAt = w.reserve(1);
   const start = w.pos;
   w.u8(OPT_PARAM_CAPABILITIES);
@@ -89,6 +112,23 @@ export function encodeOpen(w: Writer, m: Open): void {
   w.truncate(lenAt);
   w.u8(OPT_PARAM_EXTENDED).u8(OPT_PARAM_EXTENDED).u16(caps.length + 3);
   w.u8(OPT_PARAM_CAPABILITIES).u16(caps.length).bytes(caps);
+}
+
+function encodeParamPerCapability(w: Writer, capabilities: readonly Capability[]): void {
+  const values = capabilities.map((c) => {
+    const cw = new Writer(32);
+    encodeCapability(cw, c);
+    return cw.toBuffer();
+  });
+  const plain = values.reduce((n, v) => n + 2 + v.length, 0);
+  if (plain <= 255) {
+    w.u8(plain);
+    for (const v of values) w.u8(OPT_PARAM_CAPABILITIES).u8(v.length).bytes(v);
+    return;
+  }
+  // RFC 9072 §2: every parameter then carries a 2-octet length.
+  w.u8(OPT_PARAM_EXTENDED).u8(OPT_PARAM_EXTENDED).u16(plain + values.length);
+  for (const v of values) w.u8(OPT_PARAM_CAPABILITIES).u16(v.length).bytes(v);
 }
 
 /** The peer's real AS: the 4-octet AS capability when present (RFC 6793 §4.1). */

@@ -1,4 +1,4 @@
-import { type PathAttributes, encodeAttributes } from './attributes.js';
+import { type AttrLayout, type PathAttributes, beginAttr, encodeAttributes, endAttr } from './attributes.js';
 import { AttrFlag, AttrType, HEADER_LENGTH, MessageType } from './constants.js';
 import { type FamilyKey, IPV4_UNICAST, familyAfi, familyName, familySafi } from './family.js';
 import { type Nlri, type NlriCodec, nlriCodec } from './nlri.js';
@@ -10,9 +10,36 @@ export interface PackOptions {
   readonly fourOctetAs: boolean;
   /** RFC 7911: send a path identifier before each NLRI. */
   readonly addPath: boolean;
+  /** Attribute order and length forms; undefined is 'default' (see AttrLayout). */
+  readonly layout?: AttrLayout;
 }
 
 const MP_FLAGS = AttrFlag.Optional | AttrFlag.ExtendedLength;
+
+/**
+ * Opens MP_REACH/MP_UNREACH_NLRI before its NLRI are packed, so before its
+ * length is known: the 'gobgp' layout starts with a 1-octet length and widens
+ * it afterwards if needed, which costs the packing one byte of headroom.
+ */
+function beginMp(w: Writer, type: AttrType, layout: AttrLayout | undefined): { readonly at: number; readonly headroom: number } {
+  if (layout === 'gobgp') return { at: beginAttr(w, AttrFlag.Optional, type), headroom: 1 };
+  w.u8(MP_FLAGS).u8(type);
+  return { at: w.reserve(2) + 2, headroom: 0 };
+}
+
+function endMp(w: Writer, at: number, layout: AttrLayout | undefined): void {
+  if (layout === 'gobgp') endAttr(w, at);
+  else w.patchU16(at - 2, w.pos - at);
+}
+
+/** Where the first attribute of a type above `type` starts in an attribute block written in ascending order. */
+function offsetAfterType(block: Buffer, type: number): number {
+  let p = 0;
+  while (p < block.length && block[p + 1]! <= type) {
+    p += block[p]! & AttrFlag.ExtendedLength ? 4 + block.readUInt16BE(p + 2) : 3 + block[p + 2]!;
+  }
+  return p;
+}
 
 function codecOf(family: FamilyKey): NlriCodec {
   const c = nlriCodec(family);
@@ -61,8 +88,12 @@ export function encodeAnnouncements(
   const codec = codecOf(family);
   const v4 = family === IPV4_UNICAST && mpNextHop === undefined;
   const scratch = new Writer(512);
-  encodeAttributes(scratch, attrs, { fourOctetAs: opt.fourOctetAs, withNextHop: v4 });
+  encodeAttributes(scratch, attrs, { fourOctetAs: opt.fourOctetAs, withNextHop: v4, layout: opt.layout });
   const attrBlock = scratch.view();
+  // The attributes written before MP_REACH_NLRI: none, except in the 'gobgp' layout, which keeps type order.
+  const split = opt.layout === 'gobgp' ? offsetAfterType(attrBlock, AttrType.MpReachNlri) : 0;
+  const head = attrBlock.subarray(0, split);
+  const tail = attrBlock.subarray(split);
   const w = new Writer(opt.maxLength + 64);
   const out: Buffer[] = [];
   let i = 0;
@@ -75,14 +106,14 @@ export function encodeAnnouncements(
       w.patchU16(alenAt, attrBlock.length);
       i = packNlri(w, codec, nlri, i, opt.maxLength, opt.addPath);
     } else {
-      // MP_REACH_NLRI first, as FRR does, then the shared attributes.
-      w.u8(MP_FLAGS).u8(AttrType.MpReachNlri);
-      const mpLenAt = w.reserve(2);
+      // MP_REACH_NLRI first, as FRR does (after the lower types in the 'gobgp' layout), then the shared attributes.
+      w.bytes(head);
+      const mp = beginMp(w, AttrType.MpReachNlri, opt.layout);
       const nh = mpNextHop ?? Buffer.alloc(0);
       w.u16(familyAfi(family)).u8(familySafi(family)).u8(nh.length).bytes(nh).u8(0);
-      i = packNlri(w, codec, nlri, i, opt.maxLength - attrBlock.length, opt.addPath);
-      w.patchU16(mpLenAt, w.pos - mpLenAt - 2);
-      w.bytes(attrBlock);
+      i = packNlri(w, codec, nlri, i, opt.maxLength - tail.length - mp.headroom, opt.addPath);
+      endMp(w, mp.at, opt.layout);
+      w.bytes(tail);
       w.patchU16(alenAt, w.pos - alenAt - 2);
     }
     w.patchU16(lenAt, w.pos);
@@ -107,11 +138,10 @@ export function encodeWithdrawals(family: FamilyKey, nlri: readonly Nlri[], opt:
     } else {
       w.u16(0);
       const alenAt = w.reserve(2);
-      w.u8(MP_FLAGS).u8(AttrType.MpUnreachNlri);
-      const mpLenAt = w.reserve(2);
+      const mp = beginMp(w, AttrType.MpUnreachNlri, opt.layout);
       w.u16(familyAfi(family)).u8(familySafi(family));
-      i = packNlri(w, codec, nlri, i, opt.maxLength, opt.addPath);
-      w.patchU16(mpLenAt, w.pos - mpLenAt - 2);
+      i = packNlri(w, codec, nlri, i, opt.maxLength - mp.headroom, opt.addPath);
+      endMp(w, mp.at, opt.layout);
       w.patchU16(alenAt, w.pos - alenAt - 2);
     }
     w.patchU16(lenAt, w.pos);
