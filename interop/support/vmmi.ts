@@ -18,6 +18,7 @@ export interface VmmiNeighbor {
   readonly holdTime?: number;
   readonly families?: readonly string[];
   readonly shutdownMessage?: string;
+  readonly rrClient?: boolean;
 }
 
 export interface VmmiRoute {
@@ -32,12 +33,15 @@ export interface VmmiOptions {
   readonly address: string;
   readonly asn: number;
   readonly port?: number;
+  readonly clusterId?: string;
   readonly neighbors: readonly VmmiNeighbor[];
   readonly originate?: readonly VmmiRoute[];
 }
 
 export function vmmiYaml(o: VmmiOptions): string {
-  const lines = [`router-id: ${o.address}`, `asn: ${o.asn}`, `listen: { address: ${o.address}, port: ${o.port ?? 179} }`, 'neighbors:'];
+  const lines = [`router-id: ${o.address}`, `asn: ${o.asn}`, `listen: { address: ${o.address}, port: ${o.port ?? 179} }`];
+  if (o.clusterId !== undefined) lines.push(`cluster-id: ${o.clusterId}`);
+  lines.push('neighbors:');
   for (const n of o.neighbors) {
     lines.push(
       `  - address: ${n.address}`,
@@ -50,6 +54,7 @@ export function vmmiYaml(o: VmmiOptions): string {
       `    families: [${(n.families ?? ['ipv4-unicast', 'ipv6-unicast']).join(', ')}]`,
     );
     if (n.shutdownMessage !== undefined) lines.push(`    shutdown-message: ${JSON.stringify(n.shutdownMessage)}`);
+    if (n.rrClient === true) lines.push('    route-reflector-client: true');
   }
   lines.push('originate:');
   for (const r of o.originate ?? []) {
