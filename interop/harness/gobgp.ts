@@ -12,6 +12,8 @@ export interface GobgpOptions {
   /** TOML text, e.g. from gobgpConfig(). */
   readonly config: string;
   readonly apiPort?: number;
+  /** Extra gobgpd flags, e.g. ['-r'] to restart with the graceful-restart R and F bits set. */
+  readonly args?: readonly string[];
 }
 
 export interface GobgpHandle {
@@ -102,7 +104,7 @@ export async function startGobgp(o: GobgpOptions): Promise<GobgpHandle> {
   // pprof defaults to localhost:6060 and would clash between instances.
   const child = spawn(
     'gobgpd',
-    ['-f', confPath, '-t', 'toml', '-p', '--api-hosts', `${o.address}:${apiPort}`, '--pprof-disable'],
+    ['-f', confPath, '-t', 'toml', '-p', '--api-hosts', `${o.address}:${apiPort}`, '--pprof-disable', ...(o.args ?? [])],
     { stdio: ['ignore', logFd, logFd], detached: true },
   );
   closeSync(logFd);
