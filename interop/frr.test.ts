@@ -21,33 +21,8 @@ import {
   startFrr,
   waitFor,
 } from './harness/index.js';
+import { frrEstablished, frrNextHop as nextHopOf, frrPath, isRecord } from './support/peers.js';
 import { MemoryLog, spawnVmmid, startVmmi, vmmiBest, vmmiEstablished } from './support/vmmi.js';
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** The first path FRR has for a prefix, from `show bgp <afi> unicast <prefix> json`. */
-async function frrPath(frr: FrrHandle, afi: 'ipv4' | 'ipv6', prefix: string): Promise<Record<string, unknown> | undefined> {
-  const j = await frr.json(`show bgp ${afi} unicast ${prefix} json`);
-  if (!isRecord(j) || !Array.isArray(j.paths)) return undefined;
-  const p: unknown = j.paths[0];
-  return isRecord(p) ? p : undefined;
-}
-
-function nextHopOf(p: Record<string, unknown>): unknown {
-  return Array.isArray(p.nexthops) && isRecord(p.nexthops[0]) ? p.nexthops[0].ip : undefined;
-}
-
-async function frrEstablished(frr: FrrHandle, peer: string): Promise<void> {
-  await waitFor(
-    async () => {
-      const j = await frr.json(`show bgp neighbors ${peer} json`);
-      return isRecord(j) && isRecord(j[peer]) ? j[peer].bgpState : undefined;
-    },
-    { what: `FRR → ${peer} Established`, until: (s) => s === 'Established', timeoutMs: 20_000 },
-  );
-}
 
 const cases = [
   { name: 'iBGP, vmmid active', ibgp: true, vmmidPassive: false },

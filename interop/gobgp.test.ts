@@ -19,35 +19,8 @@ import {
   startGobgp,
   waitFor,
 } from './harness/index.js';
+import { gobgpAttrs, gobgpEstablished, isRecord } from './support/peers.js';
 import { startVmmi, vmmiBest, vmmiEstablished } from './support/vmmi.js';
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** The attributes of GoBGP's best path for a prefix, keyed by attribute type code. */
-async function gobgpAttrs(g: GobgpHandle, afi: 'ipv4' | 'ipv6', prefix: string): Promise<Map<number, Record<string, unknown>> | undefined> {
-  const rib = await g.json(['global', 'rib', '-a', afi]);
-  if (!isRecord(rib) || !Array.isArray(rib[prefix])) return undefined;
-  const best = (rib[prefix] as unknown[]).find((p) => isRecord(p) && p.best === true);
-  if (!isRecord(best) || !Array.isArray(best.attrs)) return undefined;
-  const out = new Map<number, Record<string, unknown>>();
-  for (const a of best.attrs as unknown[]) if (isRecord(a) && typeof a.type === 'number') out.set(a.type, a);
-  return out;
-}
-
-async function gobgpEstablished(g: GobgpHandle, peer: string): Promise<void> {
-  await waitFor(
-    async () => {
-      const j = await g.json(['neighbor']);
-      if (!Array.isArray(j)) return undefined;
-      for (const p of j as unknown[]) if (isRecord(p) && isRecord(p.state) && p.state.neighbor_address === peer) return p.state.session_state;
-      return undefined;
-    },
-    // GoBGP's API enum: 6 is ESTABLISHED.
-    { what: `GoBGP → ${peer} Established`, until: (s) => s === 6, timeoutMs: 20_000 },
-  );
-}
 
 const cases = [
   { name: 'iBGP, vmmid active', ibgp: true, vmmidPassive: false },

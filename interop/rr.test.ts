@@ -20,28 +20,11 @@ import {
   startGobgp,
   waitFor,
 } from './harness/index.js';
+import { frrPath as frrPathAf, gobgpAttrs as gobgpAttrsAf, isRecord } from './support/peers.js';
 import { startVmmi, vmmiEstablished } from './support/vmmi.js';
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-async function frrPath(frr: FrrHandle, prefix: string): Promise<Record<string, unknown> | undefined> {
-  const j = await frr.json(`show bgp ipv4 unicast ${prefix} json`);
-  if (!isRecord(j) || !Array.isArray(j.paths)) return undefined;
-  const p: unknown = j.paths[0];
-  return isRecord(p) ? p : undefined;
-}
-
-async function gobgpAttrs(g: GobgpHandle, prefix: string): Promise<Map<number, Record<string, unknown>> | undefined> {
-  const rib = await g.json(['global', 'rib', '-a', 'ipv4']);
-  if (!isRecord(rib) || !Array.isArray(rib[prefix])) return undefined;
-  const best = (rib[prefix] as unknown[]).find((p) => isRecord(p) && p.best === true);
-  if (!isRecord(best) || !Array.isArray(best.attrs)) return undefined;
-  const out = new Map<number, Record<string, unknown>>();
-  for (const a of best.attrs as unknown[]) if (isRecord(a) && typeof a.type === 'number') out.set(a.type, a);
-  return out;
-}
+const frrPath = (f: FrrHandle, prefix: string) => frrPathAf(f, 'ipv4', prefix);
+const gobgpAttrs = (g: GobgpHandle, prefix: string) => gobgpAttrsAf(g, 'ipv4', prefix);
 
 test('vmmid reflects IPv4 routes between FRR and GoBGP clients with ORIGINATOR_ID and CLUSTER_LIST', async (t) => {
   if (!needPeers(t, 'frr', 'gobgp-suite', 'tshark')) return;
