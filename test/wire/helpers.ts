@@ -177,7 +177,7 @@ function arbMultipleOf(size: number, maxCount: number): fc.Arbitrary<Buffer> {
   );
 }
 
-const KNOWN_TYPES = new Set<number>([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 14, 15, 16, 17, 18, 32]);
+const KNOWN_TYPES = new Set<number>([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 14, 15, 16, 17, 18, 22, 32]);
 
 /** Unknown optional transitive attributes of distinct types; some long enough for the extended length form. */
 export const arbUnknownAttrs: fc.Arbitrary<RawAttribute[]> = fc.uniqueArray(

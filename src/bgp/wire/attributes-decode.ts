@@ -182,6 +182,11 @@ export function decodeAttributes(r: Reader, ctx: DecodeContext): Result<DecodedA
         if (len === 0 || len % 8 !== 0) problem(type, `EXTENDED_COMMUNITIES length ${len}`);
         else a.extCommunities = Buffer.from(v.bytes(len));
         break;
+      case AttrType.PmsiTunnel:
+        // RFC 6514 §5: Flags(1) Tunnel Type(1) MPLS Label(3) Tunnel Identifier; RFC 7606 §3 default: withdraw.
+        if (len < 5) problem(type, `PMSI_TUNNEL length ${len}`);
+        else a.pmsiTunnel = Buffer.from(v.bytes(len));
+        break;
       case AttrType.LargeCommunities:
         if (len === 0 || len % 12 !== 0) problem(type, `LARGE_COMMUNITY length ${len}`);
         else a.largeCommunities = Buffer.from(v.bytes(len));

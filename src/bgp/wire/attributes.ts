@@ -38,6 +38,8 @@ export interface PathAttributes {
   readonly extCommunities?: Buffer;
   /** RFC 8092: n × 12 octets. */
   readonly largeCommunities?: Buffer;
+  /** RFC 6514 §5 PMSI Tunnel attribute value as received (src/evpn/pmsi.ts reads it). */
+  readonly pmsiTunnel?: Buffer;
   readonly unknown?: readonly RawAttribute[];
 }
 
@@ -58,6 +60,7 @@ export const EXPECTED_FLAGS: ReadonlyMap<number, number> = new Map([
   [AttrType.ExtendedCommunities, AttrFlag.Optional | AttrFlag.Transitive],
   [AttrType.As4Path, AttrFlag.Optional | AttrFlag.Transitive],
   [AttrType.As4Aggregator, AttrFlag.Optional | AttrFlag.Transitive],
+  [AttrType.PmsiTunnel, AttrFlag.Optional | AttrFlag.Transitive],
   [AttrType.LargeCommunities, AttrFlag.Optional | AttrFlag.Transitive],
 ]);
 
@@ -180,6 +183,11 @@ export function encodeAttributes(w: Writer, a: PathAttributes, opt: AttrEncodeOp
   if (aggAs4 && a.aggregator !== undefined) {
     at = beginAttr(w, OT, AttrType.As4Aggregator);
     w.u32(a.aggregator.asn).u32(a.aggregator.address);
+    endAttr(w, at);
+  }
+  if (a.pmsiTunnel !== undefined) {
+    at = beginAttr(w, OT, AttrType.PmsiTunnel);
+    w.bytes(a.pmsiTunnel);
     endAttr(w, at);
   }
   if (!frr) largeCommunities(w, a);
