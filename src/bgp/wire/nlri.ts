@@ -25,6 +25,8 @@ export interface NlriCodec<N extends Nlri = Nlri> {
   /** Decodes a whole NLRI field; an error means the field cannot be parsed (RFC 7606 §5.3). */
   decode(r: Reader, addPath: boolean, out: N[]): Result<void, string>;
   encode(w: Writer, n: N, addPath: boolean): void;
+  /** How the NLRI is written in MP_UNREACH_NLRI when that differs (RFC 8277 §2.4: label 0x800000). */
+  encodeWithdrawn?(w: Writer, n: N, addPath: boolean): void;
   /** RFC 7606 §7.11: a next-hop length this family cannot carry makes MP_REACH malformed. */
   validNextHopLength(length: number): boolean;
   /** Human-readable form for logs, the CLI and the API. */

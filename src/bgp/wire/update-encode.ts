@@ -59,11 +59,20 @@ function startMessage(w: Writer): number {
  * Writes NLRI from `from` until the message reaches maxLength; returns the
  * index of the first NLRI that did not fit.
  */
-function packNlri(w: Writer, codec: NlriCodec, nlri: readonly Nlri[], from: number, limit: number, addPath: boolean): number {
+function packNlri(
+  w: Writer,
+  codec: NlriCodec,
+  nlri: readonly Nlri[],
+  from: number,
+  limit: number,
+  addPath: boolean,
+  withdrawn = false,
+): number {
   let i = from;
+  const encode = withdrawn && codec.encodeWithdrawn ? codec.encodeWithdrawn.bind(codec) : codec.encode.bind(codec);
   for (; i < nlri.length; i++) {
     const mark = w.pos;
-    codec.encode(w, nlri[i]!, addPath);
+    encode(w, nlri[i]!, addPath);
     if (w.pos > limit) {
       w.truncate(mark);
       break;
@@ -140,7 +149,7 @@ export function encodeWithdrawals(family: FamilyKey, nlri: readonly Nlri[], opt:
       const alenAt = w.reserve(2);
       const mp = beginMp(w, AttrType.MpUnreachNlri, opt.layout);
       w.u16(familyAfi(family)).u8(familySafi(family));
-      i = packNlri(w, codec, nlri, i, opt.maxLength - mp.headroom, opt.addPath);
+      i = packNlri(w, codec, nlri, i, opt.maxLength - mp.headroom, opt.addPath, true);
       endMp(w, mp.at, opt.layout);
       w.patchU16(alenAt, w.pos - alenAt - 2);
     }
