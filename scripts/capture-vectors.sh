@@ -5,9 +5,9 @@
 #   sudo scripts/capture-vectors.sh --verify   # only re-check the stored JSON with tshark
 #
 # Needs root (tshark on lo, bgpd -S, port 179), FRR 8.4 (/usr/lib/frr/bgpd, vtysh), gobgpd/gobgp
-# 3.10, tshark 4.0, python3, unshare. Takes about two minutes.
+# 3.10, tshark 4.0, python3, unshare. Takes about two and a half minutes.
 #
-# What it does, per scenario (S1..S6 below):
+# What it does, per scenario (S1..S8 below):
 #   1. starts tshark on lo for that scenario's addresses/ports only (127.0.9.0/24, and ::1
 #      for the IPv6-transport scenario; nothing leaves the host),
 #   2. starts bgpd standalone (-Z, no zebra) and gobgpd with configs written inline below,
@@ -238,6 +238,10 @@ def first_route(fam, nlri, addpath):
         if rt == 5:
             size = 4 if len(body) == 34 else 16
             return f'{ip_text(body[23:23 + size])}/{body[22]}'
+        if rt == 1:
+            return f'esi{body[8:18].hex()}-etag{struct.unpack(">I", body[18:22])[0]}'
+        if rt == 4:
+            return f'esi{body[8:18].hex()}-{ip_text(body[19:19 + body[18] // 8])}'
         return f'type{rt}'
     off = 4 if addpath else 0
     path = f'-path{struct.unpack(">I", nlri[:4])[0]}' if addpath else ''
@@ -338,10 +342,35 @@ def base_name(prefix, b, el):
     return '-'.join([prefix, *[p for p in parts if p]]), 'evpn' if fam in EVPN_FAMILIES else 'main'
 
 
+def evpn_step_key(b):
+    """Text that the gobgp command of an EVPN type 1 or 4 route contains (their names hold the ESI in
+    hex, which no command shows): 'etag N ' for Ethernet A-D, 'evpn esi IP ' for Ethernet Segment."""
+    _, attrs, _ = attributes(b)
+    if 14 in attrs:
+        mp = attrs[14]
+        body = mp[5 + mp[3]:]
+    elif 15 in attrs:
+        mp = attrs[15]
+        body = mp[3:]
+    else:
+        return ''
+    if afi_safi(mp, 0) != 'l2vpn-evpn' or len(body) < 2:
+        return ''
+    rt, route = body[0], body[2:2 + body[1]]
+    if rt == 1 and len(route) >= 22:
+        return f'etag {struct.unpack(">I", route[18:22])[0]} '
+    if rt == 4 and len(route) >= 19:
+        return f'evpn esi {ip_text(route[19:19 + route[18] // 8])} '
+    return ''
+
+
 def route_key(b, el):
     """The first route of an UPDATE as it would be typed in a command (no length, no path id)."""
     if b[18] != 2:
         return ''
+    special = evpn_step_key(b)
+    if special:
+        return special
     _, parts = update_name(b, field(el, 'bgp.nlri_path_id') is not None)
     if parts[0] == 'eor' or not parts[-1]:
         return ''
@@ -389,6 +418,10 @@ def extract(work, out, frr_source, gobgp_source):
         ports = [int(p) for p in open(os.path.join(d, 'ports')).read().split()]
         steps = [(float(t), s) for t, s in read_tsv(os.path.join(d, 'steps.tsv'))]
         senders = read_tsv(os.path.join(d, 'senders.tsv'))
+        # A scenario may keep only some output groups (see only_groups in the shell part); it then
+        # adds nothing to the other files and leaves messages seen in earlier scenarios as they were.
+        groups_file = os.path.join(d, 'groups')
+        only = set(open(groups_file).read().split()) if os.path.isfile(groups_file) else None
         bad = problem_frames(pcap, ports)
         if bad:
             die(f'{pcap}: tshark reports malformed/expert problems:\n' + '\n'.join(bad.values()))
@@ -410,6 +443,11 @@ def extract(work, out, frr_source, gobgp_source):
         for m in msgs:
             hx = m['bytes'].hex()
             si_sender, sender = sender_of(m, senders)
+            if only is not None:
+                if base_name(sender[1], m['bytes'], m['el'])[1] not in only:
+                    continue
+                if hx in occurrences and occurrences[hx][0][0][0] != si:
+                    continue
             how = how_for(m, sender[2], scen, steps)
             if hx not in occurrences:
                 occurrences[hx] = []
@@ -550,6 +588,10 @@ scenario() {
   SCEN=$1; mkdir -p "$WORK/$SCEN"; : >"$WORK/$SCEN/steps.tsv"; : >"$WORK/$SCEN/senders.tsv"
   printf '%s\n' "$2" >"$WORK/$SCEN/ports"
 }
+
+# only_groups GROUP...: this scenario contributes only to these output groups ('main', 'evpn'), and
+# only messages no earlier scenario sent, so adding it leaves every existing vector as it was.
+only_groups() { printf '%s\n' "$@" >"$WORK/$SCEN/groups"; }
 
 capture_start() {   # BPF
   local f="$WORK/$SCEN/capture.pcapng" err="$WORK/$SCEN/tshark.err"
@@ -1059,6 +1101,139 @@ wait_frr frr6 ::1
 sleep 3
 run_step gcli gobgp6 global rib add -a ipv6 2001:db8:57::/48 nexthop 2001:db8::12
 run_step gcli gobgp6 global rib add 10.57.0.0/24 nexthop 10.0.0.12
+end_scenario
+
+# ---------------------------------------------------------------------------------------------
+# S7: EVPN route types and extended communities that S1 does not produce. FRR 127.0.9.13 is a
+#     route reflector for two GoBGP clients (127.0.9.14 = A, 127.0.9.15 = B), so every route
+#     is captured twice: as GoBGP encodes it, and as FRR reflects it (ORIGINATOR_ID, CLUSTER_LIST).
+#     Types 1 and 4, ESI types 0-3 and 5, IPv6 MAC/IP, MAC/IP and MAC-only with two labels, IPv6
+#     type 5 (16-byte next hop, gateway IP), route targets of all three kinds, RD types 0/1/2, ESI
+#     label, ES-Import RT, Router's MAC, Default Gateway, encap MPLS, withdrawals of types 1/4/5, and
+#     MAC Mobility: B announcing a MAC that A announced gets MM:0 from GoBGP, A announcing it again
+#     gets MM:1. Only l2vpn-evpn UPDATEs not already in S1 are kept (only_groups).
+#     FRR 8.4 resets the session on an IPv6 originator in a type 4 route ("Rx EVPN Type-4 NLRI with
+#     invalid length 35") and on an IPv6 ingress-replication endpoint in PMSI_TUNNEL ("Bad PMSI
+#     tunnel attribute length 21 for IR"), both valid (RFC 7432 §7.4, RFC 6514 §5): S8 has those.
+scenario s7-evpn 179
+only_groups evpn
+F=$NET.13 A=$NET.14 B=$NET.15
+capture_start "tcp port 179 and host $F and (host $A or host $B)"
+sender "$F" "$FRR_VERSION" frr-evpn-rr "FRR bgpd AS 65000, route reflector (bgp cluster-id $F) for GoBGP $A and $B (route-reflector-client); address-family l2vpn evpn only; no zebra; hostname frr-evpn-rr"
+sender "$A" "$GOBGP_VERSION" gobgp-evpn-a "gobgpd AS 65000, iBGP client of the FRR route reflector $F; afi-safis l2vpn-evpn; hostname gobgp-evpn-a"
+sender "$B" "$GOBGP_VERSION" gobgp-evpn-b "gobgpd AS 65000, iBGP client of the FRR route reflector $F; afi-safis l2vpn-evpn; hostname gobgp-evpn-b"
+step "start FRR and two gobgpd; sessions come up"
+frr_start frr7 "$F" 179 <<CONF
+hostname frr-evpn-rr
+router bgp 65000
+ bgp router-id $F
+ bgp cluster-id $F
+ no bgp default ipv4-unicast
+ no bgp network import-check
+ bgp log-neighbor-changes
+ neighbor $A remote-as 65000
+ neighbor $A update-source $F
+ neighbor $A timers connect 1
+ neighbor $B remote-as 65000
+ neighbor $B update-source $F
+ neighbor $B timers connect 1
+ address-family l2vpn evpn
+  neighbor $A activate
+  neighbor $A route-reflector-client
+  neighbor $B activate
+  neighbor $B route-reflector-client
+ exit-address-family
+exit
+CONF
+for side in a b; do
+  if [ $side = a ]; then me=$A; else me=$B; fi
+  gobgpd_start "gobgp7$side" "$me" "gobgp-evpn-$side" <<TOML
+[global.config]
+  as = 65000
+  router-id = "$me"
+  port = 179
+  local-address-list = ["$me"]
+[[neighbors]]
+  [neighbors.config]
+    neighbor-address = "$F"
+    peer-as = 65000
+  [neighbors.transport.config]
+    local-address = "$me"
+  [neighbors.timers.config]
+    connect-retry = 1
+  [[neighbors.afi-safis]]
+    [neighbors.afi-safis.config]
+      afi-safi-name = "l2vpn-evpn"
+TOML
+done
+wait_frr frr7 "$A"
+wait_frr frr7 "$B"
+sleep 3
+# Type 1 with ESI types 1 (LACP), 2 (MSTP/bridge), 0 (arbitrary); RD types 1, 0, 2; RT IPv4 and 4-octet AS
+# (GoBGP reads 4-octet ASNs in asdot: 64086.59904 = 4200000000); ESI label (all-active; the 3.10
+# CLI cannot set single-active); encap MPLS.
+run_step gcli gobgp7a global rib add -a evpn a-d esi LACP aa:bb:cc:dd:ee:ff 100 etag 201 label 300 rd $A:201 rt 65000:201 encap vxlan esi-label 400 nexthop 10.0.0.14
+run_step gcli gobgp7a global rib add -a evpn a-d esi MSTP aa:bb:cc:dd:ee:01 32768 etag 202 label 16000 rd 65000:202 rt 10.0.0.14:202 encap mpls nexthop 10.0.0.14
+run_step gcli gobgp7a global rib add -a evpn a-d esi ARBITRARY 11:22:33:44:55:66:77:88:99 etag 203 label 0 rd 64086.59904:203 rt 64086.59904:203 nexthop 10.0.0.14
+# Type 4 with ESI type 3: GoBGP derives the ES-Import RT from its MAC.
+run_step gcli gobgp7a global rib add -a evpn esi 10.0.0.14 esi MAC aa:bb:cc:dd:ee:02 100 rd $A:4 rt 65000:204 encap vxlan nexthop 10.0.0.14
+# Type 2: two labels (L2 VNI 10100, L3 VNI 50000) + Router's MAC; IPv6 with Default Gateway and ESI
+# type 5 (AS); MAC-only with two labels. The positional '<etag> <label>' form is used because
+# default-gateway is not a keyword of the 3.10 CLI's parser and only passes there.
+run_step gcli gobgp7a global rib add -a evpn macadv 52:54:00:aa:bb:03 10.1.1.30 0 10100,50000 rd $A:100 rt 65000:100 encap vxlan router-mac 52:54:00:00:00:14 nexthop 10.0.0.14
+run_step gcli gobgp7a global rib add -a evpn macadv 52:54:00:aa:bb:04 2001:db8:1::40 0 10100 default-gateway esi AS 65000 100 rd $A:100 rt 65000:100 encap vxlan nexthop 10.0.0.14
+run_step gcli gobgp7a global rib add -a evpn macadv 52:54:00:aa:bb:05 0.0.0.0 0 10100,50000 rd $A:100 rt 65000:100 encap vxlan nexthop 10.0.0.14
+# IPv6 type 5 (58 octets) with a gateway IP and a 16-byte next hop.
+run_step gcli gobgp7a global rib add -a evpn prefix 2001:db8:20::/64 gw 2001:db8::1 etag 0 label 50000 rd $A:5000 rt 65000:5000 encap vxlan router-mac 52:54:00:00:00:14 nexthop 2001:db8::14
+# MAC Mobility: B announces A's MAC (GoBGP adds MM:0, one above A's implicit -1), then A again (MM:1).
+run_step gcli gobgp7b global rib add -a evpn macadv 52:54:00:aa:bb:03 10.1.1.30 0 10100 rd $B:100 rt 65000:100 encap vxlan nexthop 10.0.0.15
+run_step gcli gobgp7a global rib add -a evpn macadv 52:54:00:aa:bb:03 10.1.1.30 0 10100,50000 rd $A:100 rt 65000:100 encap vxlan router-mac 52:54:00:00:00:14 nexthop 10.0.0.14
+# Withdrawals of types 1, 4 and IPv6 type 5.
+run_step gcli gobgp7a global rib del -a evpn a-d esi LACP aa:bb:cc:dd:ee:ff 100 etag 201 label 300 rd $A:201
+run_step gcli gobgp7a global rib del -a evpn esi 10.0.0.14 esi MAC aa:bb:cc:dd:ee:02 100 rd $A:4
+run_step gcli gobgp7a global rib del -a evpn prefix 2001:db8:20::/64 gw 2001:db8::1 etag 0 label 50000 rd $A:5000
+end_scenario
+
+# ---------------------------------------------------------------------------------------------
+# S8: GoBGP <-> GoBGP for the EVPN routes FRR 8.4 refuses (see S7): a type 4 route with an IPv6
+#     originating router (and ESI type 4), and a type 3 route with an IPv6 PMSI ingress-replication
+#     endpoint.
+scenario s8-evpn-gobgp 179
+only_groups evpn
+C=$NET.16 D=$NET.17
+capture_start "tcp port 179 and host $C and host $D"
+sender "$C" "$GOBGP_VERSION" gobgp-evpn-c "gobgpd AS 65000, iBGP to gobgpd $D; afi-safis l2vpn-evpn; hostname gobgp-evpn-c"
+sender "$D" "$GOBGP_VERSION" gobgp-evpn-d "gobgpd AS 65000, iBGP to gobgpd $C; afi-safis l2vpn-evpn; hostname gobgp-evpn-d"
+step "start two gobgpd; session comes up"
+for side in c d; do
+  if [ $side = c ]; then me=$C peer=$D; else me=$D peer=$C; fi
+  gobgpd_start "gobgp8$side" "$me" "gobgp-evpn-$side" <<TOML
+[global.config]
+  as = 65000
+  router-id = "$me"
+  port = 179
+  local-address-list = ["$me"]
+[[neighbors]]
+  [neighbors.config]
+    neighbor-address = "$peer"
+    peer-as = 65000
+  [neighbors.transport.config]
+    local-address = "$me"
+  [neighbors.timers.config]
+    connect-retry = 1
+  [[neighbors.afi-safis]]
+    [neighbors.afi-safis.config]
+      afi-safi-name = "l2vpn-evpn"
+TOML
+done
+# GoBGP waits a few seconds (jittered) before its first connection attempt: about 8 s here.
+for _ in $(seq 1 150); do
+  gcli gobgp8c neighbor "$D" 2>/dev/null | grep -qi 'BGP state = established' && break; sleep 0.2
+done
+gcli gobgp8c neighbor "$D" | grep -qi 'BGP state = established' || { echo "[$SCEN] gobgpd $C: peer $D not established" >&2; exit 1; }
+sleep 2
+run_step gcli gobgp8c global rib add -a evpn esi 2001:db8::16 esi ROUTERID 10.0.0.16 5 rd $C:5 nexthop 10.0.0.16
+run_step gcli gobgp8c global rib add -a evpn multicast 2001:db8::16 etag 0 rd $C:100 rt 65000:100 encap vxlan pmsi ingress-repl 10100 2001:db8::16 nexthop 2001:db8::16
 end_scenario
 
 log "extracting vectors"
