@@ -8,6 +8,9 @@
  * Routes from the config enter the Rib as paths of the "local" source.
  */
 import { hostname } from 'node:os';
+// Registering the EVPN and VPN NLRI codecs is what lets sessions carry those families.
+import './evpn/index.js';
+import './vpn/index.js';
 import { type Clock, systemClock } from './core/clock.js';
 import { ipToBytes } from './core/ip.js';
 import type { Log } from './core/log.js';

@@ -109,6 +109,8 @@ export const evpnCodec: NlriCodec<EvpnRoute> = {
   encode: encodeEvpnNlri,
   validNextHopLength: (l) => NEXT_HOP_LENGTHS.includes(l),
   format: formatEvpnNlri,
+  // RFC 7606 §5.4: an EVPN route of a type we do not know is ignored, not installed.
+  ignore: (r) => r.kind === 'unknown',
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ import type { Rib } from '../../rib/rib.js';
 import type { PathSource } from '../../rib/path.js';
 import type { PathAttributes } from '../wire/attributes.js';
 import { type FamilyKey, IPV4_UNICAST, familyName } from '../wire/family.js';
-import type { Nlri } from '../wire/nlri.js';
+import { type Nlri, nlriCodec } from '../wire/nlri.js';
 import type { Update } from '../wire/update.js';
 
 export interface InboundPolicy {
@@ -58,8 +58,12 @@ export function applyUpdate(rib: Rib, source: PathSource, u: Update, policy: Inb
   if (u.mpReach && u.mpReach.nlri.length > 0) {
     // One attribute object per UPDATE: the MP next hop joins the shared attributes.
     const attrs: PathAttributes = { ...u.attrs, nextHop: u.mpReach.nextHop };
-    for (const n of u.mpReach.nlri) rib.announce(source, u.mpReach.family, n, attrs);
-    announced += u.mpReach.nlri.length;
+    const ignore = nlriCodec(u.mpReach.family)?.ignore;
+    for (const n of u.mpReach.nlri) {
+      if (ignore?.(n)) continue;
+      rib.announce(source, u.mpReach.family, n, attrs);
+      announced++;
+    }
   }
   if (u.endOfRib !== undefined) log.info(`End-of-RIB received for ${familyName(u.endOfRib)}`);
   return { announced, withdrawn, endOfRib: u.endOfRib };

@@ -29,6 +29,8 @@ export interface NlriCodec<N extends Nlri = Nlri> {
   encodeWithdrawn?(w: Writer, n: N, addPath: boolean): void;
   /** RFC 7606 §7.11: a next-hop length this family cannot carry makes MP_REACH malformed. */
   validNextHopLength(length: number): boolean;
+  /** An NLRI that parsed but must not be installed (e.g. an unknown EVPN route type). */
+  ignore?(n: N): boolean;
   /** Human-readable form for logs, the CLI and the API. */
   format(n: N): string;
 }
