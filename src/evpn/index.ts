@@ -10,6 +10,7 @@ export * from './esi.js';
 export * from './ext-communities.js';
 export * from './label.js';
 export * from './mac.js';
+export * from './mobility.js';
 export * from './nlri.js';
 export * from './pmsi.js';
 export * from './route.js';

@@ -1,8 +1,12 @@
 import { asPathLength, firstAs } from '../bgp/wire/aspath.js';
+import { keepLowestOriginator, keepNewest, keepSticky } from '../evpn/mobility.js';
 import type { Path } from './path.js';
 
 /** Why a path lost to the best one: the first decision step that set it apart. */
 export type Reason =
+  | 'mac-mobility-sticky'
+  | 'mac-mobility-seq'
+  | 'mac-mobility-lower-ip'
   | 'local-pref'
   | 'local-origin'
   | 'as-path-len'
@@ -86,6 +90,17 @@ export const DECISION_STEPS: readonly Step[] = [
       return [best];
     },
   },
+];
+
+/**
+ * EVPN: RFC 7432 §15 MAC mobility decides between advertisements of one MAC/IP
+ * before anything else (src/evpn/mobility.ts holds the rules).
+ */
+export const EVPN_DECISION_STEPS: readonly Step[] = [
+  { reason: 'mac-mobility-sticky', keep: keepSticky },
+  { reason: 'mac-mobility-seq', keep: keepNewest },
+  { reason: 'mac-mobility-lower-ip', keep: keepLowestOriginator },
+  ...DECISION_STEPS,
 ];
 
 /**

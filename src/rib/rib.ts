@@ -1,8 +1,8 @@
 import { Subject } from 'rxjs';
 import type { PathAttributes } from '../bgp/wire/attributes.js';
-import type { FamilyKey } from '../bgp/wire/family.js';
+import { type FamilyKey, L2VPN_EVPN } from '../bgp/wire/family.js';
 import type { Nlri } from '../bgp/wire/nlri.js';
-import { type Decision, type DecisionStep, decide } from './decision.js';
+import { type Decision, type DecisionStep, EVPN_DECISION_STEPS, decide } from './decision.js';
 import { AttrInterner } from './intern.js';
 import { LOCAL_SOURCE_ID, type Path, type PathSource } from './path.js';
 
@@ -40,7 +40,7 @@ export class Rib {
   private readonly loc = new Map<FamilyKey, Map<string, Destination>>();
   /** Paths per source and family, for counters. */
   private readonly counts = new Map<string, Map<FamilyKey, number>>();
-  private readonly stepsByFamily = new Map<FamilyKey, readonly DecisionStep[]>();
+  private readonly stepsByFamily = new Map<FamilyKey, readonly DecisionStep[]>([[L2VPN_EVPN, EVPN_DECISION_STEPS]]);
 
   /** Lets a family put rules of its own in front of the decision process. */
   setDecisionSteps(family: FamilyKey, steps: readonly DecisionStep[]): void {
