@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { AdjRibOut } from '../../rib/adj-rib-out.js';
-import { type ExportTarget, exportAttributes } from '../../rib/export.js';
+import type { UpdateGroup } from '../../rib/update-groups.js';
 import type { Path } from '../../rib/path.js';
 import type { PathAttributes } from '../wire/attributes.js';
 import { type FamilyKey, IPV4_UNICAST } from '../wire/family.js';
@@ -14,14 +14,14 @@ const SLICE_MS = 8;
 
 /**
  * The sending half of an Established session: what the peer is owed
- * (Adj-RIB-Out with coalescing), the export policy, and a writer that packs
+ * (Adj-RIB-Out with coalescing), the export policy of its update group
+ * (computed once per group), and a writer that packs
  * many NLRI per UPDATE and waits for 'drain' whenever the socket's buffer is
  * full. Memory stays bounded: at most one pending entry per route plus one
  * batch of encoded bytes beyond the socket's high-water mark.
  */
 export class Outbound {
   readonly adjOut = new AdjRibOut();
-  private readonly exportCache = new Map<string, WeakMap<PathAttributes, PathAttributes | null>>();
   private readonly eorDue = new Set<FamilyKey>();
   private scheduled = false;
   private blocked = false;
@@ -32,7 +32,8 @@ export class Outbound {
 
   constructor(
     private readonly socket: Socket,
-    private readonly target: ExportTarget,
+    private readonly peerId: string,
+    private readonly group: UpdateGroup,
     private readonly families: ReadonlySet<FamilyKey>,
     private readonly pack: PackOptions,
   ) {}
@@ -69,23 +70,7 @@ export class Outbound {
   }
 
   private exported(p: Path): PathAttributes | null {
-    const src = p.source;
-    if (src.id === this.target.id) return null;
-    // Local and learned paths may share an attribute object but export differently.
-    if (src.local) return exportAttributes(p, this.target) ?? null;
-    // A reflected path's ORIGINATOR_ID comes from its source, so iBGP sources get caches of their own.
-    const key = `${p.family}|${src.ibgp ? src.id : ''}`;
-    let cache = this.exportCache.get(key);
-    if (!cache) {
-      cache = new WeakMap();
-      this.exportCache.set(key, cache);
-    }
-    let out = cache.get(p.attrs);
-    if (out === undefined) {
-      out = exportAttributes(p, this.target) ?? null;
-      cache.set(p.attrs, out);
-    }
-    return out;
+    return this.group.exported(p, this.peerId);
   }
 
   private schedule(): void {

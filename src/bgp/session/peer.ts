@@ -23,6 +23,7 @@ import { GracefulRestartHelper, type GracefulRestartCapability } from './gracefu
 import { applyUpdate } from './inbound.js';
 import { type LocalCapabilities, type Negotiated, buildOpen, negotiate } from './negotiate.js';
 import { Outbound } from './outbound.js';
+import type { UpdateGroup, UpdateGroups } from '../../rib/update-groups.js';
 
 export interface PeerSettings {
   readonly address: string;
@@ -81,6 +82,7 @@ export class Peer {
   private pendingUpdate?: Update;
   private pendingRefresh?: RouteRefresh;
   private outbound?: Outbound;
+  private group?: UpdateGroup;
   private ribSub?: Subscription;
   private source?: PathSource;
   private establishedAt?: number;
@@ -101,6 +103,7 @@ export class Peer {
     private readonly rib: Rib,
     private readonly log: Log,
     private readonly clock: Clock,
+    private readonly groups: UpdateGroups,
   ) {
     this.id = settings.address;
     this.ibgp = settings.remoteAs === local.asn;
@@ -482,17 +485,20 @@ export class Peer {
       local: false,
       rrClient: this.settings.rrClient,
     };
+    const group = this.groups.join(this.id, {
+      id: this.id,
+      ibgp: this.ibgp,
+      localAsn: this.local.asn,
+      localAddress: local,
+      routerId,
+      rrClient: this.settings.rrClient,
+      clusterId: this.local.clusterId,
+    });
+    this.group = group;
     const out = new Outbound(
       c.socket,
-      {
-        id: this.id,
-        ibgp: this.ibgp,
-        localAsn: this.local.asn,
-        localAddress: local,
-        routerId,
-        rrClient: this.settings.rrClient,
-        clusterId: this.local.clusterId,
-      },
+      this.id,
+      group,
       n.families,
       { maxLength: n.maxMessageLength, fourOctetAs: n.fourOctetAs, addPath: false },
     );
@@ -511,6 +517,8 @@ export class Peer {
     this.ribSub = undefined;
     this.outbound?.close();
     this.outbound = undefined;
+    if (this.group) this.groups.leave(this.id, this.group);
+    this.group = undefined;
     const wasUp = this.establishedAt !== undefined;
     this.establishedAt = undefined;
     if (wasUp && !this.stopped && this.gr.sessionDown(this.peerGr, this.notified)) {

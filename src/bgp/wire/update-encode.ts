@@ -83,6 +83,31 @@ function packNlri(
 }
 
 /**
+ * Encoded attribute blocks, per attribute object and encoding options. The
+ * export policy hands every peer of an update group the same attribute
+ * object, so a block is encoded once per group, not once per peer.
+ */
+const blocks = new WeakMap<PathAttributes, Map<string, Buffer>>();
+
+function attributeBlock(attrs: PathAttributes, opt: PackOptions, withNextHop: boolean): Buffer {
+  const key = `${opt.fourOctetAs ? 4 : 2}${withNextHop ? 'n' : ''}${opt.layout ?? ''}`;
+  let byOpt = blocks.get(attrs);
+  if (!byOpt) {
+    byOpt = new Map();
+    // Only frozen (interned) sets are safe to remember: nothing can change them afterwards.
+    if (Object.isFrozen(attrs)) blocks.set(attrs, byOpt);
+  }
+  let block = byOpt.get(key);
+  if (!block) {
+    const w = new Writer(512);
+    encodeAttributes(w, attrs, { fourOctetAs: opt.fourOctetAs, withNextHop, layout: opt.layout });
+    block = w.toBuffer();
+    byOpt.set(key, block);
+  }
+  return block;
+}
+
+/**
  * UPDATEs that announce `nlri` with one attribute set, as many NLRI per
  * message as fit: the attribute block is encoded once and copied into each.
  * For families other than IPv4 unicast `mpNextHop` is the MP_REACH next hop field.
@@ -96,9 +121,7 @@ export function encodeAnnouncements(
 ): Buffer[] {
   const codec = codecOf(family);
   const v4 = family === IPV4_UNICAST && mpNextHop === undefined;
-  const scratch = new Writer(512);
-  encodeAttributes(scratch, attrs, { fourOctetAs: opt.fourOctetAs, withNextHop: v4, layout: opt.layout });
-  const attrBlock = scratch.view();
+  const attrBlock = attributeBlock(attrs, opt, v4);
   // The attributes written before MP_REACH_NLRI: none, except in the 'gobgp' layout, which keeps type order.
   const split = opt.layout === 'gobgp' ? offsetAfterType(attrBlock, AttrType.MpReachNlri) : 0;
   const head = attrBlock.subarray(0, split);
