@@ -86,3 +86,30 @@ export class CpuWatch {
     clearInterval(this.timer);
   }
 }
+
+/** Resident set size (VmRSS) of a process over time, from /proc. */
+export class RssWatch {
+  readonly samples: { readonly at: number; readonly bytes: number }[] = [];
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly pid: number,
+    readonly intervalMs = 250,
+  ) {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), intervalMs);
+  }
+
+  private sample(): void {
+    try {
+      const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${this.pid}/status`, 'utf8'));
+      if (m) this.samples.push({ at: nowMs(), bytes: Number(m[1]) * 1024 });
+    } catch {
+      // The process is gone; the samples so far stand.
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}

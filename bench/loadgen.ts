@@ -1,8 +1,9 @@
 /**
- * A minimal BGP speaker that only sends: OPEN, KEEPALIVE, then a pre-encoded
- * UPDATE stream as fast as the receiver takes it. Everything is encoded
- * before connecting, so the sender spends its time in write(2) and the
- * receiver sets the pace.
+ * A minimal BGP speaker: OPEN, KEEPALIVE, then a pre-encoded UPDATE stream
+ * as fast as the receiver takes it. Everything is encoded before connecting,
+ * so the sender spends its time in write(2) and the receiver sets the pace.
+ * The rr suite also uses it as a receiving client: it hands each UPDATE body
+ * it frames to `onUpdate` and decodes nothing itself.
  */
 import { type Socket, connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -10,7 +11,7 @@ import { ipv4ToNumber } from '../src/core/ip.js';
 import { buildOpen } from '../src/bgp/session/negotiate.js';
 import { CapabilityCode, CeaseSubcode, ErrorCode, MessageType } from '../src/bgp/wire/constants.js';
 import type { Notify } from '../src/bgp/wire/errors.js';
-import { IPV4_UNICAST } from '../src/bgp/wire/family.js';
+import { type FamilyKey, IPV4_UNICAST } from '../src/bgp/wire/family.js';
 import { Framer } from '../src/bgp/wire/framer.js';
 import { KEEPALIVE, encodeMessage } from '../src/bgp/wire/message.js';
 import { decodeNotification, describeNotification } from '../src/bgp/wire/notification.js';
@@ -25,6 +26,17 @@ export interface LoadGenOptions {
   readonly routerId: string;
   readonly holdTime: number;
   readonly connectTimeoutMs: number;
+  /** Default: IPv4 unicast only. */
+  readonly families?: readonly FamilyKey[];
+  /**
+   * Also advertise the graceful restart capability (as a helper, preserving
+   * nothing). FRR and GoBGP send End-of-RIB only to peers that do, and the rr
+   * suite waits for it to know a reflector has finished its initial
+   * advertisement to a client.
+   */
+  readonly gracefulRestart?: boolean;
+  /** Every UPDATE body received, with the time its chunk arrived (before any of the chunk was framed). */
+  readonly onUpdate?: (body: Buffer, at: number) => void;
 }
 
 /** Wall-clock milliseconds with sub-ms resolution, comparable across processes on one machine. */
@@ -49,9 +61,16 @@ export class LoadGen {
     const socket = connect({ host: o.host, port: o.port, localAddress: o.localAddress });
     socket.setNoDelay(true);
     const g = new LoadGen(socket);
-    const open = buildOpen({ asn: o.asn, routerId, holdTime: o.holdTime, families: [IPV4_UNICAST], gracefulRestartTime: 0 });
-    // Only what a full-table sender needs: IPv4 unicast and 4-octet ASNs.
-    const caps = open.capabilities.filter((c) => c.code === CapabilityCode.Multiprotocol || c.code === CapabilityCode.FourOctetAs);
+    const families = o.families ?? [IPV4_UNICAST];
+    const open = buildOpen({ asn: o.asn, routerId, holdTime: o.holdTime, families, gracefulRestartTime: 0 });
+    // Only what a table sender needs: its families and 4-octet ASNs (no extended messages, no route refresh).
+    const caps = open.capabilities.filter(
+      (c) =>
+        c.code === CapabilityCode.Multiprotocol ||
+        c.code === CapabilityCode.FourOctetAs ||
+        (o.gracefulRestart === true && c.code === CapabilityCode.GracefulRestart),
+    );
+    const onUpdate = o.onUpdate;
     return new Promise<LoadGen>((resolve, reject) => {
       const noSession = (): void => fail(new Error(`no BGP session with ${o.host}:${o.port} after ${o.connectTimeoutMs} ms`));
       const timer = setTimeout(noSession, o.connectTimeoutMs);
@@ -69,6 +88,7 @@ export class LoadGen {
       socket.on('error', (e) => g.fail(new Error(`${o.host}:${o.port}: ${e.message}`)));
       socket.on('close', () => g.fail(new Error(`${o.host}:${o.port} closed the connection`)));
       socket.on('data', (chunk: Buffer) => {
+        const at = onUpdate === undefined ? 0 : nowMs();
         g.framer.push(chunk);
         for (let f = g.framer.next(); f !== undefined; f = g.framer.next()) {
           if ('kind' in f) return g.fail(new Error(`bad message from ${o.host}: ${f.reason}`));
@@ -96,8 +116,9 @@ export class LoadGen {
               return g.fail(new Error(`NOTIFICATION from ${o.host}: ${n.ok ? describeNotification(n.value) : 'unreadable'}`));
             }
             case MessageType.Update:
-              // A receiver may announce its own routes or End-of-RIB; they are not what is measured.
+              // For a sender, what the peer sends (its routes, End-of-RIB) is not what is measured.
               g.updatesReceived++;
+              onUpdate?.(f.body, at);
               break;
           }
         }
@@ -155,6 +176,14 @@ export class LoadGen {
       pump();
     });
     return { startedAt, done };
+  }
+
+  /** Writes one whole message; returns the time just before it was handed to the socket. */
+  sendMessage(message: Buffer): number {
+    if (this.failure) throw this.failure;
+    const at = nowMs();
+    this.socket.write(message);
+    return at;
   }
 
   /** Cease / Administrative Shutdown, then close. */

@@ -1,8 +1,10 @@
 /**
  * The top functions of a V8 .cpuprofile (from `--cpu-prof`), by self time
- * and by total time (self + callees).
+ * and by total time (self + callees); or of a .heapprofile (from
+ * `--heap-prof`), by the bytes still live when the profile was taken that
+ * each function allocated itself, and that it and its callees allocated.
  *
- * usage: node dist/bench/profile-summary.js FILE.cpuprofile [TOP]
+ * usage: node dist/bench/profile-summary.js FILE.cpuprofile|FILE.heapprofile [TOP]
  */
 import { readFileSync } from 'node:fs';
 
@@ -37,17 +39,58 @@ function isProfile(v: unknown): v is CpuProfile {
   );
 }
 
+/** A node of a sampling heap profile: live bytes sampled at this stack. */
+interface HeapNode {
+  readonly callFrame: CallFrame;
+  readonly selfSize: number;
+  readonly children: readonly HeapNode[];
+}
+
+function isHeapProfile(v: unknown): v is { readonly head: HeapNode } {
+  return typeof v === 'object' && v !== null && 'head' in v && typeof v.head === 'object' && v.head !== null && 'selfSize' in v.head;
+}
+
 function label(f: CallFrame): string {
   const where = f.url === '' ? '' : ` ${f.url.split('/').slice(-2).join('/')}:${f.lineNumber + 1}`;
   return `${f.functionName === '' ? '(anonymous)' : f.functionName}${where}`;
 }
 
+function show(title: string, m: Map<string, number>, total: number, top: number, unit: (v: number) => string): void {
+  console.log(title);
+  const rows = [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, top);
+  for (const [name, v] of rows) console.log(`  ${unit(v).padStart(12)} ${((v / total) * 100).toFixed(1).padStart(5)}%  ${name}`);
+}
+
+function heapSummary(file: string, head: HeapNode, top: number): void {
+  const self = new Map<string, number>();
+  const inclusive = new Map<string, number>();
+  let total = 0;
+  // Iterative: allocation stacks can be deeper than the call stack allows recursion.
+  const stack: { node: HeapNode; path: readonly string[] }[] = [{ node: head, path: [] }];
+  while (stack.length > 0) {
+    const { node, path } = stack.pop()!;
+    const name = label(node.callFrame);
+    const own = node.callFrame.url.startsWith('file:') && !path.includes(name) ? [...path, name] : path;
+    if (node.selfSize > 0) {
+      total += node.selfSize;
+      self.set(name, (self.get(name) ?? 0) + node.selfSize);
+      for (const p of own) inclusive.set(p, (inclusive.get(p) ?? 0) + node.selfSize);
+    }
+    for (const c of node.children) stack.push({ node: c, path: own });
+  }
+  const mb = (v: number): string => `${(v / 1048576).toFixed(1)} MiB`;
+  console.log(`${file}: ${mb(total)} live at the end (sampled)`);
+  show('allocated by the function itself:', self, total, top, mb);
+  show('allocated by it and its callees, project and dependency code:', inclusive, total, top, mb);
+}
+
 function main(): void {
   const [file, topText] = process.argv.slice(2);
-  if (file === undefined) throw new Error('usage: profile-summary FILE.cpuprofile [TOP]');
+  if (file === undefined) throw new Error('usage: profile-summary FILE.cpuprofile|FILE.heapprofile [TOP]');
   const top = Number(topText ?? 20);
   const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
-  if (!isProfile(parsed)) throw new Error(`${file} is not a V8 CPU profile`);
+  if (isHeapProfile(parsed)) return heapSummary(file, parsed.head, top);
+  if (!isProfile(parsed)) throw new Error(`${file} is neither a V8 CPU profile nor a heap profile`);
   const byId = new Map(parsed.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of parsed.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
@@ -81,16 +124,10 @@ function main(): void {
     }
   }
 
-  const show = (title: string, m: Map<string, number>): void => {
-    console.log(title);
-    const rows = [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, top);
-    for (const [name, us] of rows) {
-      console.log(`  ${(us / 1000).toFixed(1).padStart(9)} ms ${((us / total) * 100).toFixed(1).padStart(5)}%  ${name}`);
-    }
-  };
+  const ms = (us: number): string => `${(us / 1000).toFixed(1)} ms`;
   console.log(`${file}: ${(total / 1000).toFixed(0)} ms sampled`);
-  show('self time:', self);
-  show('total time (self + callees), project and dependency code:', inclusive);
+  show('self time:', self, total, top, ms);
+  show('total time (self + callees), project and dependency code:', inclusive, total, top, ms);
 }
 
 try {

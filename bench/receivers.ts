@@ -110,7 +110,7 @@ function listening(address: string, port: number): boolean {
  * A daemon killed with a large table can take seconds to release its sockets
  * after it counts as gone, and the next run must not find its ports taken.
  */
-async function portsFree(ports: readonly (readonly [string, number])[], what: string): Promise<void> {
+export async function portsFree(ports: readonly (readonly [string, number])[], what: string): Promise<void> {
   const busy = (): string[] => ports.filter(([a, p]) => listening(a, p)).map(([a, p]) => `${a}:${p}`);
   await waitFor(() => busy().length === 0, { what: `${what}'s ports to be free`, timeoutMs: 15_000, intervalMs: 50 }).catch(() => {
     throw new Error(`${busy().join(', ')} still in use (another ${what} or another bench running?)`);

@@ -1,12 +1,13 @@
 /**
- * npm run bench -- [codec] [ingest] [--routes N] [--runs N] [--timeout S] [--receivers ...] [--cpu-prof DIR]
+ * npm run bench -- [codec] [ingest] [rr] [--routes N[,N...]] [--runs N] [--timeout S] [--receivers ...] [--clients ...] [--cpu-prof DIR]
  * See bench/README.md.
  */
 import { cpus } from 'node:os';
 import { type BenchArgs, USAGE, parseArgs } from './args.js';
-import { cleanupAll, installSignalHandlers } from './cleanup.js';
+import { cleanupAll, installSignalHandlers, wasInterrupted } from './cleanup.js';
 import { CODEC_DEFAULT_ROUTES, runCodec } from './codec.js';
 import { INGEST_DEFAULT_ROUTES, runIngest } from './ingest.js';
+import { RR_DEFAULTS, runRr } from './rr.js';
 
 async function main(): Promise<number> {
   if (process.argv.includes('--help') || process.argv.includes('-h')) {
@@ -26,15 +27,38 @@ async function main(): Promise<number> {
   let ok = true;
   try {
     for (const suite of args.suites) {
-      if (suite === 'codec') runCodec(args.routes ?? CODEC_DEFAULT_ROUTES, args.runs);
-      else {
-        ok &&= await runIngest({
-          routes: args.routes ?? INGEST_DEFAULT_ROUTES,
-          timeoutSec: args.timeoutSec,
-          runs: args.runs,
-          receivers: args.receivers,
-          cpuProfDir: args.cpuProfDir,
-        });
+      if (wasInterrupted()) break;
+      switch (suite) {
+        case 'codec':
+          for (const routes of args.routes ?? [CODEC_DEFAULT_ROUTES]) runCodec(routes, args.runs);
+          break;
+        case 'ingest':
+          for (const routes of args.routes ?? [INGEST_DEFAULT_ROUTES]) {
+            // Not &&=: a failed size must not skip the sizes after it.
+            const passed = await runIngest({
+              routes,
+              timeoutSec: args.timeoutSec ?? 120,
+              runs: args.runs,
+              receivers: args.receivers,
+              cpuProfDir: args.cpuProfDir,
+            });
+            ok = ok && passed;
+          }
+          break;
+        case 'rr': {
+          const passed = await runRr({
+            routes: args.routes ?? RR_DEFAULTS.routes,
+            clients: args.clients ?? RR_DEFAULTS.clients,
+            gobgpRoutes: args.gobgpRoutes ?? RR_DEFAULTS.gobgpRoutes,
+            timeoutSec: args.timeoutSec ?? RR_DEFAULTS.timeoutSec,
+            runs: args.runs,
+            reflectors: args.receivers,
+            cpuProfDir: args.cpuProfDir,
+            heapProfDir: args.heapProfDir,
+          });
+          ok = ok && passed;
+          break;
+        }
       }
       console.log('');
     }

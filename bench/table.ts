@@ -5,7 +5,7 @@
 import '../src/bgp/wire/prefix.js';
 import type { Aggregator, PathAttributes } from '../src/bgp/wire/attributes.js';
 import { AsPathSegmentType, Origin } from '../src/bgp/wire/constants.js';
-import { IPV4_UNICAST } from '../src/bgp/wire/family.js';
+import { type FamilyKey, IPV4_UNICAST } from '../src/bgp/wire/family.js';
 import type { Prefix } from '../src/bgp/wire/prefix.js';
 import { type PackOptions, encodeAnnouncements, encodeEndOfRib } from '../src/bgp/wire/update-encode.js';
 
@@ -210,7 +210,7 @@ export interface WireStream {
   readonly bytes: number;
 }
 
-export function wireStream(messages: readonly Buffer[], chunkBytes = 1 << 20): WireStream {
+export function wireStream(messages: readonly Buffer[], chunkBytes = 1 << 20, family: FamilyKey = IPV4_UNICAST): WireStream {
   const chunks: Buffer[] = [];
   let pending: Buffer[] = [];
   let size = 0;
@@ -226,5 +226,5 @@ export function wireStream(messages: readonly Buffer[], chunkBytes = 1 << 20): W
     bytes += m.length;
   }
   if (pending.length > 0) chunks.push(Buffer.concat(pending, size));
-  return { chunks, endOfRib: encodeEndOfRib(IPV4_UNICAST), messages: messages.length, bytes };
+  return { chunks, endOfRib: encodeEndOfRib(family), messages: messages.length, bytes };
 }
