@@ -60,9 +60,13 @@ test('Adj-RIB-Out coalesces changes per destination and groups by attribute obje
   assert.equal(out.pendingSize, 0);
   // Back to what the peer has: nothing to send. Withdraw, then re-announce before it left: nothing either.
   out.stage(IPV4_UNICAST, n1, a1);
-  assert.equal(out.pendingSize, 0);
+  assert.equal(out.take(10), undefined);
   out.stage(IPV4_UNICAST, n1, null);
   out.stage(IPV4_UNICAST, n1, a1);
+  assert.equal(out.take(10), undefined);
+  assert.equal(out.pendingSize, 0);
+  // A withdraw of a route the peer never had queues nothing.
+  out.stage(IPV4_UNICAST, prefix('10.3.0.0/24'), null);
   assert.equal(out.pendingSize, 0);
   out.stage(IPV4_UNICAST, n2, null);
   assert.deepEqual(out.take(10)!.withdraw.map((n) => n.key), [n2.key]);
@@ -72,6 +76,10 @@ test('Adj-RIB-Out coalesces changes per destination and groups by attribute obje
   out.stage(IPV4_UNICAST, n1, a1);
   assert.equal(out.pendingSize, 1);
   assert.equal(out.take(10)!.announce.get(a1)?.length, 1);
+  // A change staged after the resend was queued wins over it.
+  out.resend(IPV4_UNICAST);
+  out.stage(IPV4_UNICAST, n1, a2);
+  assert.equal(out.take(10)!.announce.get(a2)?.length, 1);
 });
 
 test('route reflection (RFC 4456 §6, §8): client routes go to everyone, non-client routes to clients only', () => {
