@@ -61,6 +61,12 @@ export type Esi = EsiArbitrary | EsiLacp | EsiBridge | EsiMac | EsiRouterId | Es
  * only "should be zero" (RFC 7432 §5) and survives in `raw`.
  */
 export function decodeEsi(raw: Buffer): Esi {
+  // Single-homed routes (all of them in most fabrics) share one object instead of three each.
+  for (let i = 0; i < raw.length; i++) if (raw[i] !== 0) return readEsi(raw);
+  return ESI_ZERO;
+}
+
+function readEsi(raw: Buffer): Esi {
   const type = raw[0]!;
   switch (type) {
     case 0:
@@ -96,7 +102,7 @@ function withType(type: number, fill: (b: Buffer) => void): Esi {
 }
 
 /** The all-zero ESI: RFC 7432 §5 "single-homed". */
-export const ESI_ZERO: Esi = decodeEsi(Buffer.alloc(ESI_LENGTH));
+export const ESI_ZERO: Esi = readEsi(Buffer.alloc(ESI_LENGTH));
 
 export function isZeroEsi(esi: Esi): boolean {
   return esi.raw.every((b) => b === 0);

@@ -130,7 +130,7 @@ export function decodeEvpnRoute(routeType: number, body: Buffer, pathId = 0): Re
       const labels = len - 30 - ipLen;
       if (labels !== 3 && labels !== 6) return err(`MAC/IP route length ${len} does not fit IP length ${ipBits} and one or two labels`);
       const l1 = 30 + ipLen;
-      const route: MacIpRoute = {
+      const route: { -readonly [K in keyof MacIpRoute]: MacIpRoute[K] } = {
         kind: 'mac-ip',
         routeType: 2,
         key: t + body.toString('latin1', 0, 8) + body.toString('latin1', 18, l1),
@@ -142,10 +142,9 @@ export function decodeEvpnRoute(routeType: number, body: Buffer, pathId = 0): Re
         label1: body.subarray(l1, l1 + 3),
       };
       // Optional fields are left out, not set to undefined, so decoded and built routes compare equal.
-      const extra: { ip?: Buffer; label2?: Label } = {};
-      if (ipLen > 0) extra.ip = body.subarray(30, l1);
-      if (labels === 6) extra.label2 = body.subarray(l1 + 3, l1 + 6);
-      return ok({ ...route, ...extra });
+      if (ipLen > 0) route.ip = body.subarray(30, l1);
+      if (labels === 6) route.label2 = body.subarray(l1 + 3, l1 + 6);
+      return ok(route);
     }
     case EvpnRouteType.InclusiveMulticast: {
       if (len < 13) return err(`Inclusive Multicast route length ${len} is too short (17 or 29)`);

@@ -19,7 +19,26 @@ export interface RouteDistinguisher {
 
 export const RD_LENGTH = 8;
 
+/**
+ * Routes of one VRF or EVI share their RD: decoded RDs are shared too. The
+ * table is cleared when it grows past a bound, so odd input cannot grow it
+ * without limit.
+ */
+const known = new Map<string, RouteDistinguisher>();
+const KNOWN_MAX = 65_536;
+
 export function decodeRd(buf: Buffer, at: number): RouteDistinguisher {
+  const id = buf.toString('latin1', at, at + RD_LENGTH);
+  let rd = known.get(id);
+  if (rd === undefined) {
+    if (known.size >= KNOWN_MAX) known.clear();
+    rd = Object.freeze(readRd(buf, at));
+    known.set(id, rd);
+  }
+  return rd;
+}
+
+function readRd(buf: Buffer, at: number): RouteDistinguisher {
   const raw = Buffer.from(buf.subarray(at, at + RD_LENGTH));
   const type = raw.readUInt16BE(0);
   switch (type) {
