@@ -23,7 +23,7 @@ import type { PathAttributes } from './bgp/wire/attributes.js';
 import { type FamilyKey, familyByName } from './bgp/wire/family.js';
 import { parsePrefix } from './bgp/wire/prefix.js';
 import { Rib } from './rib/rib.js';
-import { UpdateGroups } from './rib/update-groups.js';
+import { SessionGroups } from './bgp/session/groups.js';
 import { Metrics } from './metrics.js';
 import { LOCAL_SOURCE_ID, type PathSource } from './rib/path.js';
 
@@ -45,7 +45,7 @@ function familiesOf(n: NeighborConfig): FamilyKey[] {
 export class Speaker {
   readonly rib = new Rib();
   readonly peers = new Map<string, Peer>();
-  readonly updateGroups = new UpdateGroups();
+  readonly groups = new SessionGroups(this.rib);
   /** Every peer's state changes and NOTIFICATIONs, merged. */
   readonly peerEvents$ = new Subject<PeerEvent>();
   private readonly listener: Listener;
@@ -115,7 +115,7 @@ export class Speaker {
       this.rib,
       this.log.child({ peer: n.address }),
       this.clock,
-      this.updateGroups,
+      this.groups,
     );
     this.peers.set(n.address, peer);
     peer.events$.subscribe((e) => this.peerEvents$.next(e));

@@ -1,80 +1,131 @@
 import type { Socket } from 'node:net';
+import type { Subscription } from 'rxjs';
 import { AdjRibOut } from '../../rib/adj-rib-out.js';
-import type { UpdateGroup } from '../../rib/update-groups.js';
 import type { Path } from '../../rib/path.js';
+import type { Rib } from '../../rib/rib.js';
+import type { UpdateGroup } from '../../rib/update-groups.js';
 import type { PathAttributes } from '../wire/attributes.js';
 import { type FamilyKey, IPV4_UNICAST } from '../wire/family.js';
 import type { Nlri } from '../wire/nlri.js';
 import { type PackOptions, encodeAnnouncements, encodeEndOfRib, encodeWithdrawals } from '../wire/update-encode.js';
 
-/** How many pending route changes one pass encodes before checking the socket again. */
+/** How many pending route changes one pass encodes before checking the sockets again. */
 const BATCH = 2048;
 /** A pass yields to the event loop after this long, so input and timers keep flowing. */
 const SLICE_MS = 8;
 
+interface Member {
+  readonly socket: Socket;
+  /** Waiting for this socket's 'drain'. */
+  blocked: boolean;
+}
+
 /**
- * The sending half of an Established session: what the peer is owed
- * (Adj-RIB-Out with coalescing), the export policy of its update group
- * (computed once per group), and a writer that packs
- * many NLRI per UPDATE and waits for 'drain' whenever the socket's buffer is
- * full. Memory stays bounded: at most one pending entry per route plus one
- * batch of encoded bytes beyond the socket's high-water mark.
+ * The sending side of one or more Established sessions of an update group:
+ * what they are owed (one coalescing Adj-RIB-Out), the group's export policy,
+ * and a writer that packs many NLRI per UPDATE, encodes each message once and
+ * writes it to every member. A new session starts with an Outbound of its own
+ * (its initial table and End-of-RIB) and joins the group's shared one when both
+ * are idle, that is when both have sent the whole current table.
+ *
+ * Memory stays bounded: at most one pending entry per route plus one batch of
+ * encoded bytes beyond each socket's high-water mark; the group waits for its
+ * slowest member's 'drain'.
+ *
+ * Only route-reflector clients share an Outbound: its export has no split
+ * horizon, so a reflected route goes back to the client it came from too,
+ * which drops it on its own ORIGINATOR_ID (RFC 4456 §8), as with FRR's update
+ * groups. Other sessions keep an Outbound of their own with split horizon
+ * (echoing an eBGP route back with our next hop makes FRR reset the session
+ * when that next hop is one it calls martian).
  */
 export class Outbound {
   readonly adjOut = new AdjRibOut();
+  private readonly members = new Map<string, Member>();
   private readonly eorDue = new Set<FamilyKey>();
+  /** Messages to send once a family has nothing pending (EoRR of RFC 7313). */
+  private readonly markers: { family: FamilyKey; message: Buffer }[] = [];
+  private readonly sub: Subscription;
   private scheduled = false;
-  private blocked = false;
+  private blockedCount = 0;
   private closed = false;
+  /** Called after a pass that left nothing to send. */
+  onIdle?: () => void;
   updatesSent = 0;
   routesAnnounced = 0;
   routesWithdrawn = 0;
 
   constructor(
-    private readonly socket: Socket,
-    private readonly peerId: string,
+    rib: Rib,
     private readonly group: UpdateGroup,
-    private readonly families: ReadonlySet<FamilyKey>,
-    private readonly pack: PackOptions,
-  ) {}
+    readonly families: ReadonlySet<FamilyKey>,
+    readonly pack: PackOptions,
+    /** Split horizon: routes from this peer are not sent; '' for a shared Outbound (no split horizon). */
+    private readonly exportFor: string,
+  ) {
+    this.sub = rib.changes$.subscribe((ch) => this.bestChanged(ch.family, ch.nlri, ch.best));
+  }
+
+  get size(): number {
+    return this.members.size;
+  }
+
+  addMember(id: string, socket: Socket): void {
+    this.members.set(id, { socket, blocked: false });
+  }
+
+  removeMember(id: string): void {
+    const m = this.members.get(id);
+    if (!m) return;
+    this.members.delete(id);
+    if (m.blocked) {
+      m.blocked = false;
+      this.unblock();
+    }
+  }
+
+  /** Nothing pending and nothing waiting on a socket: every member has the whole current state. */
+  idle(): boolean {
+    return !this.adjOut.hasPending() && this.eorDue.size === 0 && this.markers.length === 0 && this.blockedCount === 0;
+  }
 
   /** Stages a best-path change of the Loc-RIB. */
   bestChanged(family: FamilyKey, nlri: Nlri, best: Path | undefined): void {
     if (this.closed || !this.families.has(family)) return;
-    this.adjOut.stage(family, nlri, best ? this.exported(best) : null);
+    this.adjOut.stage(family, nlri, best ? this.group.exported(best, this.exportFor) : null);
     this.schedule();
   }
 
-  /** Stages a whole table, then End-of-RIB (RFC 4724 §2) once it has left. */
-  sendTable(family: FamilyKey, bests: Iterable<Path>): void {
+  /** Stages a whole table, then (when `endOfRib`) End-of-RIB (RFC 4724 §2) once it has left. */
+  sendTable(family: FamilyKey, bests: Iterable<Path>, endOfRib = true): void {
     if (this.closed || !this.families.has(family)) return;
-    for (const p of bests) this.adjOut.stage(family, p.nlri, this.exported(p));
-    this.eorDue.add(family);
+    for (const p of bests) this.adjOut.stage(family, p.nlri, this.group.exported(p, this.exportFor));
+    if (endOfRib) this.eorDue.add(family);
     this.schedule();
   }
 
-  /** RFC 2918: sends the family's Adj-RIB-Out again. */
-  resend(family: FamilyKey, after?: Buffer): void {
+  /** RFC 2918: queues again everything the members have of a family. */
+  resend(family: FamilyKey): void {
     if (this.closed || !this.families.has(family)) return;
     this.adjOut.resend(family);
-    if (after) this.markers.push({ family, message: after });
     this.schedule();
   }
 
-  /** Messages to send once a family has nothing pending (EoRR of RFC 7313). */
-  private readonly markers: { family: FamilyKey; message: Buffer }[] = [];
+  /** Sends `message` once the family has nothing pending. */
+  after(family: FamilyKey, message: Buffer): void {
+    this.markers.push({ family, message });
+    this.schedule();
+  }
 
   close(): void {
     this.closed = true;
+    this.sub.unsubscribe();
     this.adjOut.clear();
-  }
-
-  private exported(p: Path): PathAttributes | null {
-    return this.group.exported(p, this.peerId);
+    this.members.clear();
   }
 
   private schedule(): void {
-    if (this.scheduled || this.blocked || this.closed) return;
+    if (this.scheduled || this.blockedCount > 0 || this.closed) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
@@ -83,26 +134,29 @@ export class Outbound {
   }
 
   private flush(): void {
-    if (this.closed || this.socket.destroyed) return;
+    if (this.closed) return;
     try {
       this.flushSlice();
     } catch (e) {
-      // An encoder bug must cost this peer its session, not the daemon its life.
+      // An encoder bug must cost these sessions, not the daemon its life.
       this.closed = true;
-      this.socket.destroy(e instanceof Error ? e : new Error(String(e)));
+      this.sub.unsubscribe();
+      for (const m of this.members.values()) m.socket.destroy(e instanceof Error ? e : new Error(String(e)));
+      return;
     }
+    if (this.idle()) this.onIdle?.();
   }
 
   private flushSlice(): void {
     const started = Date.now();
-    this.socket.cork();
+    for (const m of this.members.values()) m.socket.cork();
     try {
       for (;;) {
         const batch = this.adjOut.take(BATCH);
         if (!batch) break;
         this.write(batch.family, batch.withdraw, batch.announce);
         this.sendDueMarkers();
-        if (this.blocked) return;
+        if (this.blockedCount > 0) return;
         if (Date.now() - started > SLICE_MS) {
           this.schedule();
           return;
@@ -110,7 +164,7 @@ export class Outbound {
       }
       this.sendDueMarkers();
     } finally {
-      this.socket.uncork();
+      for (const m of this.members.values()) m.socket.uncork();
     }
   }
 
@@ -140,13 +194,26 @@ export class Outbound {
     }
   }
 
+  /** One encoded message to every member; a member whose buffer is full is waited for. */
   private put(message: Buffer): void {
     this.updatesSent++;
-    if (this.socket.write(message) || this.blocked) return;
-    this.blocked = true;
-    this.socket.once('drain', () => {
-      this.blocked = false;
-      this.schedule();
-    });
+    for (const m of this.members.values()) {
+      if (m.socket.destroyed || m.socket.write(message) || m.blocked) continue;
+      m.blocked = true;
+      this.blockedCount++;
+      const onDrain = (): void => {
+        m.socket.off('close', onDrain);
+        m.socket.off('drain', onDrain);
+        if (!m.blocked) return;
+        m.blocked = false;
+        this.unblock();
+      };
+      m.socket.once('drain', onDrain);
+      m.socket.once('close', onDrain);
+    }
+  }
+
+  private unblock(): void {
+    if (--this.blockedCount === 0) this.schedule();
   }
 }

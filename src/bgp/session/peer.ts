@@ -1,5 +1,5 @@
 import { type Socket, connect } from 'node:net';
-import { Subject, type Subscription } from 'rxjs';
+import { Subject } from 'rxjs';
 import type { Clock } from '../../core/clock.js';
 import { ipToBytes } from '../../core/ip.js';
 import type { Log } from '../../core/log.js';
@@ -22,8 +22,7 @@ import { Connection } from './connection.js';
 import { GracefulRestartHelper, type GracefulRestartCapability } from './graceful-restart.js';
 import { applyUpdate } from './inbound.js';
 import { type LocalCapabilities, type Negotiated, buildOpen, negotiate } from './negotiate.js';
-import { Outbound } from './outbound.js';
-import type { UpdateGroup, UpdateGroups } from '../../rib/update-groups.js';
+import type { Membership, SessionGroups } from './groups.js';
 
 export interface PeerSettings {
   readonly address: string;
@@ -81,9 +80,8 @@ export class Peer {
   private decodeCtx: DecodeContext = DEFAULT_DECODE;
   private pendingUpdate?: Update;
   private pendingRefresh?: RouteRefresh;
-  private outbound?: Outbound;
-  private group?: UpdateGroup;
-  private ribSub?: Subscription;
+  /** The sending side once Established: a place in an update group. */
+  private membership?: Membership;
   private source?: PathSource;
   private establishedAt?: number;
   private stopped = true;
@@ -103,7 +101,7 @@ export class Peer {
     private readonly rib: Rib,
     private readonly log: Log,
     private readonly clock: Clock,
-    private readonly groups: UpdateGroups,
+    private readonly groups: SessionGroups,
   ) {
     this.id = settings.address;
     this.ibgp = settings.remoteAs === local.asn;
@@ -485,40 +483,27 @@ export class Peer {
       local: false,
       rrClient: this.settings.rrClient,
     };
-    const group = this.groups.join(this.id, {
-      id: this.id,
-      ibgp: this.ibgp,
-      localAsn: this.local.asn,
-      localAddress: local,
-      routerId,
-      rrClient: this.settings.rrClient,
-      clusterId: this.local.clusterId,
-    });
-    this.group = group;
-    const out = new Outbound(
-      c.socket,
+    this.membership = this.groups.open(
       this.id,
-      group,
+      {
+        id: this.id,
+        ibgp: this.ibgp,
+        localAsn: this.local.asn,
+        localAddress: local,
+        routerId,
+        rrClient: this.settings.rrClient,
+        clusterId: this.local.clusterId,
+      },
+      c.socket,
       n.families,
       { maxLength: n.maxMessageLength, fourOctetAs: n.fourOctetAs, addPath: false },
     );
-    this.outbound = out;
-    this.ribSub = this.rib.changes$.subscribe((ch) => out.bestChanged(ch.family, ch.nlri, ch.best));
-    for (const f of n.families) out.sendTable(f, this.bests(f));
     this.log.info(`session established, families ${[...n.families].map(familyName).join(', ')}`);
   }
 
-  private *bests(family: FamilyKey): Generator<import('../../rib/path.js').Path> {
-    for (const d of this.rib.destinations(family)) if (d.best) yield d.best;
-  }
-
   private onDown(reason: string): void {
-    this.ribSub?.unsubscribe();
-    this.ribSub = undefined;
-    this.outbound?.close();
-    this.outbound = undefined;
-    if (this.group) this.groups.leave(this.id, this.group);
-    this.group = undefined;
+    this.membership?.close();
+    this.membership = undefined;
     const wasUp = this.establishedAt !== undefined;
     this.establishedAt = undefined;
     if (wasUp && !this.stopped && this.gr.sessionDown(this.peerGr, this.notified)) {
@@ -544,7 +529,7 @@ export class Peer {
     const marker = (subtype: RouteRefreshSubtype): Buffer =>
       encodeMessage({ type: MessageType.RouteRefresh, refresh: { afi: familyAfi(family), safi: familySafi(family), subtype } });
     if (n.enhancedRouteRefresh) this.send(marker(RouteRefreshSubtype.BeginningOfRouteRefresh));
-    this.outbound?.resend(family, n.enhancedRouteRefresh ? marker(RouteRefreshSubtype.EndOfRouteRefresh) : undefined);
+    this.membership?.refresh(family, n.enhancedRouteRefresh ? marker(RouteRefreshSubtype.EndOfRouteRefresh) : undefined);
     this.log.info(`route refresh for ${familyName(family)} answered`);
   }
 }
