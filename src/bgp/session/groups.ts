@@ -28,6 +28,17 @@ export class SessionGroups {
     return new Membership(this, peerId, group, socket, families, pack, shareable);
   }
 
+  /** How many shared Outbounds exist, and how many sessions they serve (metrics, tests). */
+  sharedCount(): number {
+    return this.shared.size;
+  }
+
+  sharedMembers(): number {
+    let n = 0;
+    for (const o of this.shared.values()) n += o.size;
+    return n;
+  }
+
   /** @internal */
   keyOf(group: UpdateGroup, families: ReadonlySet<FamilyKey>, pack: PackOptions): string {
     return `${group.key}#${[...families].sort().join(',')}#${pack.maxLength}#${pack.fourOctetAs}#${pack.addPath}`;
