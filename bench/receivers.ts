@@ -75,6 +75,22 @@ export interface ReceiverKind {
 }
 
 /** The peak resident set (VmHWM) of a live process, in bytes. */
+/** Starts a Node script of the bench as its own process, tracked so it is stopped on exit. */
+export async function spawnNode(
+  script: string,
+  flags: readonly string[],
+  args: readonly string[],
+  what: string,
+): Promise<{ child: ChildProcessWithoutNullStreams; pid: number }> {
+  const child = spawn(process.execPath, [...flags, script, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const pid = await new Promise<number>((res, rej) => {
+    child.once('error', rej);
+    child.once('spawn', () => (child.pid === undefined ? rej(new Error(`${what}: no pid`)) : res(child.pid)));
+  });
+  track(pid);
+  return { child, pid };
+}
+
 export function peakRss(pid: number): number | undefined {
   try {
     const m = /^VmHWM:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -260,12 +276,7 @@ const vmmid: ReceiverKind = {
     }
     await portsFree([[ADDRESSES.vmmid, VMMID_PORT]], 'vmmid');
     const args = [String(s.routes), ADDRESSES.vmmid, String(VMMID_PORT), s.peerAddress, String(s.peerAs), String(s.localAs)];
-    const child = spawn(process.execPath, [...flags, SINK, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    const pid = await new Promise<number>((res, rej) => {
-      child.once('error', rej);
-      child.once('spawn', () => (child.pid === undefined ? rej(new Error('vmmid sink: no pid')) : res(child.pid)));
-    });
-    track(pid);
+    const { child, pid } = await spawnNode(SINK, flags, args, 'vmmid sink');
     const r = new VmmidReceiver(child, pid);
     try {
       await r.listening(10_000);

@@ -4,7 +4,7 @@
  * the receivers) as a passive iBGP route-reflector client for l2vpn-evpn,
  * and gives the process id for its CPU time and peak RSS.
  */
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,12 +18,11 @@ import {
   run,
   startFrr,
   startGobgp,
-  track,
   waitFor,
 } from '../interop/harness/index.js';
 import type { ReceiverName } from './args.js';
 import { onCleanup } from './cleanup.js';
-import { portsFree } from './receivers.js';
+import { portsFree, spawnNode } from './receivers.js';
 
 export const RR_ADDRESSES = { vmmid: '127.0.6.1', frr: '127.0.6.2', gobgp: '127.0.6.3', injector: '127.0.6.10' } as const;
 export const RR_AS = 65000;
@@ -187,12 +186,7 @@ const vmmid: ReflectorKind = {
     const address = RR_ADDRESSES.vmmid;
     await portsFree([[address, VMMID_PORT]], 'vmmid reflector');
     const args = [address, String(VMMID_PORT), String(RR_AS), address, ...s.clients];
-    const child = spawn(process.execPath, [...flags, VMMID_RR, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    const pid = await new Promise<number>((res, rej) => {
-      child.once('error', rej);
-      child.once('spawn', () => (child.pid === undefined ? rej(new Error('vmmid reflector: no pid')) : res(child.pid)));
-    });
-    track(pid);
+    const { child, pid } = await spawnNode(VMMID_RR, flags, args, 'vmmid reflector');
     const r = new VmmidReflector(child, pid);
     try {
       await r.listening(10_000);
