@@ -84,6 +84,22 @@ export class Metrics {
         this.set(sp.rib.interner.size);
       },
     });
+    new Gauge({
+      name: 'vmmi_update_groups',
+      help: 'Update groups (peers with the same outbound policy)',
+      registers: [r],
+      collect() {
+        this.set(sp.groups.updateGroups.list().length);
+      },
+    });
+    new Gauge({
+      name: 'vmmi_shared_outbound_sessions',
+      help: 'Route-reflector client sessions served by their group\'s shared Outbound (UPDATEs encoded once for all)',
+      registers: [r],
+      collect() {
+        this.set(sp.groups.sharedMembers());
+      },
+    });
     const notifications = new Counter({
       name: 'vmmi_bgp_notifications_total',
       help: 'NOTIFICATION messages by peer, direction, code and subcode',

@@ -31,5 +31,6 @@ test('GET /metrics reports peer state, prefixes received and RIB size in Prometh
   assert.match(text, /^vmmi_bgp_peer_prefixes_received\{peer="127\.0\.3\.6",family="ipv4-unicast"\} 2$/m);
   assert.match(text, /^vmmi_rib_destinations\{family="ipv4-unicast"\} 2$/m);
   assert.match(text, /^vmmi_bgp_messages_total\{peer="127\.0\.3\.6",direction="in"\} [1-9]\d*$/m);
+  assert.match(text, /^vmmi_update_groups 1$/m);
   assert.equal((await fetch(`http://127.0.3.5:${ep.metrics.port}/other`)).status, 404);
 });
