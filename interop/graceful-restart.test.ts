@@ -9,8 +9,8 @@ import { IPV4_UNICAST } from '../src/bgp/wire/family.js';
 import { type GobgpHandle, freeLoopback, gobgpConfig, needPeers, startGobgp, waitFor } from './harness/index.js';
 import { MemoryLog, startVmmi, vmmiBest, vmmiEstablished } from './support/vmmi.js';
 
-test('a gobgpd killed and restarted keeps its routes in vmmi as stale until its End-of-RIB', async (t) => {
-  if (!needPeers(t, 'gobgp-suite')) return;
+/** vmmi (AS 65000) and a gobgpd (AS 65001) with graceful restart for IPv4, on two fresh loopback addresses. */
+function grPair(): { me: string; them: string; config: string } {
   const me = freeLoopback(import.meta.url);
   const them = freeLoopback(import.meta.url);
   const config = gobgpConfig({
@@ -20,6 +20,12 @@ test('a gobgpd killed and restarted keeps its routes in vmmi as stale until its 
     localAddresses: [them],
     neighbors: [{ address: me, peerAs: 65000, localAddress: them, families: ['ipv4-unicast'], gracefulRestart: true }],
   });
+  return { me, them, config };
+}
+
+test('a gobgpd killed and restarted keeps its routes in vmmi as stale until its End-of-RIB', async (t) => {
+  if (!needPeers(t, 'gobgp-suite')) return;
+  const { me, them, config } = grPair();
   let g: GobgpHandle | undefined = await startGobgp({ name: 'gr-gobgp', address: them, port: 179, config });
   t.after(async () => g?.stop());
   const log = new MemoryLog();
@@ -59,15 +65,7 @@ test('a gobgpd killed and restarted keeps its routes in vmmi as stale until its 
 
 test('a restarted gobgpd that does not preserve forwarding state has its stale routes removed at once', async (t) => {
   if (!needPeers(t, 'gobgp-suite')) return;
-  const me = freeLoopback(import.meta.url);
-  const them = freeLoopback(import.meta.url);
-  const config = gobgpConfig({
-    asn: 65001,
-    routerId: them,
-    port: 179,
-    localAddresses: [them],
-    neighbors: [{ address: me, peerAs: 65000, localAddress: them, families: ['ipv4-unicast'], gracefulRestart: true }],
-  });
+  const { me, them, config } = grPair();
   let g: GobgpHandle | undefined = await startGobgp({ name: 'gr-nof-gobgp', address: them, port: 179, config });
   t.after(async () => g?.stop());
   const v = await startVmmi({ address: me, asn: 65000, neighbors: [{ address: them, remoteAs: 65001, families: ['ipv4-unicast'] }] });
