@@ -141,6 +141,27 @@ export class AdjRibOut {
     }
   }
 
+  /**
+   * An independent copy: what was sent and what is still owed, in the same
+   * order. A member split off a shared Outbound carries on from here.
+   */
+  clone(): AdjRibOut {
+    const c = new AdjRibOut();
+    for (const [family, out] of this.families) {
+      const copies = new Map<Entry, Entry>();
+      const entries = new Map<string, Entry>();
+      for (const [key, e] of out.entries) {
+        const copy = { ...e };
+        copies.set(e, copy);
+        entries.set(key, copy);
+      }
+      const queue = out.queue.slice(out.head).map((e) => copies.get(e) ?? { ...e });
+      c.families.set(family, { entries, queue, head: 0 });
+      c.pendingCount += queue.length;
+    }
+    return c;
+  }
+
   clear(): void {
     this.families.clear();
     this.pendingCount = 0;

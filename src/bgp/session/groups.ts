@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { AdjRibOut } from '../../rib/adj-rib-out.js';
 import type { Rib } from '../../rib/rib.js';
 import { type UpdateGroup, UpdateGroups } from '../../rib/update-groups.js';
 import type { ExportTarget } from '../../rib/export.js';
@@ -14,8 +15,14 @@ import { Outbound } from './outbound.js';
 export class SessionGroups {
   readonly updateGroups = new UpdateGroups();
   private readonly shared = new Map<string, Outbound>();
+  /** Every open membership by peer, so a shared Outbound can split off a stuck member. */
+  private readonly memberships = new Map<string, Membership>();
 
-  constructor(readonly rib: Rib) {}
+  constructor(
+    readonly rib: Rib,
+    /** How long a member of a shared Outbound may keep the others waiting before it is split off. */
+    public stuckMs = 5_000,
+  ) {}
 
   /**
    * Starts a session's outbound side: an Outbound of its own that sends the
@@ -25,7 +32,14 @@ export class SessionGroups {
     const group = this.updateGroups.join(peerId, target);
     // Only reflection clients share their bytes: see Outbound on split horizon.
     const shareable = target.ibgp && target.rrClient && target.clusterId !== undefined;
-    return new Membership(this, peerId, group, socket, families, pack, shareable);
+    const m = new Membership(this, peerId, group, socket, families, pack, shareable);
+    this.memberships.set(peerId, m);
+    return m;
+  }
+
+  /** @internal */
+  forget(peerId: string, m: Membership): void {
+    if (this.memberships.get(peerId) === m) this.memberships.delete(peerId);
   }
 
   /** How many shared Outbounds exist, and how many sessions they serve (metrics, tests). */
@@ -51,13 +65,17 @@ export class SessionGroups {
 
   /** @internal */
   setShared(key: string, out: Outbound | undefined): void {
-    if (out) this.shared.set(key, out);
-    else this.shared.delete(key);
+    if (!out) {
+      this.shared.delete(key);
+      return;
+    }
+    this.shared.set(key, out);
+    out.onStuck = (id) => this.memberships.get(id)?.split();
   }
 
   /** @internal */
-  newOutbound(group: UpdateGroup, families: ReadonlySet<FamilyKey>, pack: PackOptions, exportFor: string): Outbound {
-    return new Outbound(this.rib, group, families, pack, exportFor);
+  newOutbound(group: UpdateGroup, families: ReadonlySet<FamilyKey>, pack: PackOptions, exportFor: string, from?: AdjRibOut): Outbound {
+    return new Outbound(this.rib, group, families, pack, exportFor, from, this.stuckMs);
   }
 }
 
@@ -107,7 +125,27 @@ export class Membership {
     if (this.shared) this.leaveShared();
     else this.out.close();
     this.groups.updateGroups.leave(this.peerId, this.group);
+    this.groups.forget(this.peerId, this);
   }
+
+  /**
+   * A member that keeps the group waiting goes on alone from where the group
+   * was (what it was sent, what it is still owed), as FRR splits a slow peer
+   * into a subgroup; it joins again once it has caught up.
+   */
+  split(): void {
+    if (!this.shared) return;
+    const state = this.out.adjOut.clone();
+    this.leaveShared();
+    const out = this.groups.newOutbound(this.group, this.families, this.pack, '', state);
+    out.addMember(this.peerId, this.socket);
+    out.onIdle = () => this.tryJoin();
+    this.out = out;
+    this.splits++;
+  }
+
+  /** How often this session was split off its group (tests, logs). */
+  splits = 0;
 
   private startPrivate(endOfRib: boolean): Outbound {
     // A shareable session exports as the group does from the start, so its state equals the group's when it joins.

@@ -15,9 +15,11 @@ const BATCH = 2048;
 const SLICE_MS = 8;
 
 interface Member {
+  readonly id: string;
   readonly socket: Socket;
   /** Waiting for this socket's 'drain'. */
   blocked: boolean;
+  stuckTimer?: NodeJS.Timeout;
 }
 
 /**
@@ -40,7 +42,7 @@ interface Member {
  * when that next hop is one it calls martian).
  */
 export class Outbound {
-  readonly adjOut = new AdjRibOut();
+  readonly adjOut: AdjRibOut;
   private readonly members = new Map<string, Member>();
   private readonly eorDue = new Set<FamilyKey>();
   /** Messages to send once a family has nothing pending (EoRR of RFC 7313). */
@@ -51,6 +53,8 @@ export class Outbound {
   private closed = false;
   /** Called after a pass that left nothing to send. */
   onIdle?: () => void;
+  /** Called when a member has not drained for `stuckMs`: the others should not wait for it. */
+  onStuck?: (id: string) => void;
   updatesSent = 0;
   routesAnnounced = 0;
   routesWithdrawn = 0;
@@ -62,7 +66,12 @@ export class Outbound {
     readonly pack: PackOptions,
     /** Split horizon: routes from this peer are not sent; '' for a shared Outbound (no split horizon). */
     private readonly exportFor: string,
+    /** Where a member split off a shared Outbound carries on from. */
+    adjOut?: AdjRibOut,
+    /** A member blocked this long is reported to `onStuck`. */
+    private readonly stuckMs = 5_000,
   ) {
+    this.adjOut = adjOut ?? new AdjRibOut();
     this.sub = rib.changes$.subscribe((ch) => this.bestChanged(ch.family, ch.nlri, ch.best));
   }
 
@@ -71,7 +80,11 @@ export class Outbound {
   }
 
   addMember(id: string, socket: Socket): void {
-    this.members.set(id, { socket, blocked: false });
+    const m: Member = { id, socket, blocked: false };
+    this.members.set(id, m);
+    // A member that comes with a full buffer (split off a group) is waited for first.
+    if (socket.writableNeedDrain) this.block(m);
+    else if (this.adjOut.hasPending()) this.schedule();
   }
 
   removeMember(id: string): void {
@@ -80,6 +93,7 @@ export class Outbound {
     this.members.delete(id);
     if (m.blocked) {
       m.blocked = false;
+      clearTimeout(m.stuckTimer);
       this.unblock();
     }
   }
@@ -199,17 +213,26 @@ export class Outbound {
     this.updatesSent++;
     for (const m of this.members.values()) {
       if (m.socket.destroyed || m.socket.write(message) || m.blocked) continue;
-      m.blocked = true;
-      this.blockedCount++;
-      const onDrain = (): void => {
-        m.socket.off('close', onDrain);
-        m.socket.off('drain', onDrain);
-        if (!m.blocked) return;
-        m.blocked = false;
-        this.unblock();
-      };
-      m.socket.once('drain', onDrain);
-      m.socket.once('close', onDrain);
+      this.block(m);
+    }
+  }
+
+  private block(m: Member): void {
+    m.blocked = true;
+    this.blockedCount++;
+    const onDrain = (): void => {
+      m.socket.off('close', onDrain);
+      m.socket.off('drain', onDrain);
+      clearTimeout(m.stuckTimer);
+      if (!m.blocked) return;
+      m.blocked = false;
+      this.unblock();
+    };
+    m.socket.once('drain', onDrain);
+    m.socket.once('close', onDrain);
+    if (this.onStuck) {
+      m.stuckTimer = setTimeout(() => m.blocked && this.onStuck?.(m.id), this.stuckMs);
+      m.stuckTimer.unref();
     }
   }
 
