@@ -1,32 +1,19 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { type Vector, loadVectors, vectorNamed } from '../support/vectors.js';
 import { bytesToIp, ipToBytes } from '../../src/core/ip.js';
 import { L2VPN_EVPN } from '../../src/bgp/wire/family.js';
 import { formatRd } from '../../src/bgp/wire/rd.js';
 import { type Update, decodeUpdate } from '../../src/bgp/wire/update.js';
 import { type EvpnRoute, formatEsi, formatMac, parseMac } from '../../src/evpn/index.js';
 
-/** One entry of test/vectors/*.json (see test/vectors/README.md). */
-export interface Vector {
-  readonly name: string;
-  readonly source: string;
-  readonly how: string;
-  readonly type: string;
-  readonly hex: string;
-  readonly notes: string;
-}
+export type { Vector } from '../support/vectors.js';
 
-// dist/test/evpn/*.js -> test/vectors: the JSON is read from the source tree, not copied by tsc.
-const VECTORS = new URL('../../../test/vectors/evpn-vpn-messages.json', import.meta.url);
-
-export const vectors: readonly Vector[] = JSON.parse(readFileSync(VECTORS, 'utf8')) as Vector[];
+export const vectors: readonly Vector[] = loadVectors('evpn-vpn-messages.json');
 
 export const evpnVectors: readonly Vector[] = vectors.filter((v) => v.name.includes('-l2vpn-evpn'));
 
 export function vector(name: string): Vector {
-  const v = vectors.find((x) => x.name === name);
-  if (!v) assert.fail(`no vector named ${name}`);
-  return v;
+  return vectorNamed(vectors, name);
 }
 
 export function messageOf(v: Vector): Buffer {

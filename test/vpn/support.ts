@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { type Vector, loadVectors, vectorNamed } from '../support/vectors.js';
 import type { DecodeContext } from '../../src/bgp/wire/attributes-decode.js';
 import { IPV4_VPN, IPV6_VPN } from '../../src/bgp/wire/family.js';
 import { Reader } from '../../src/bgp/wire/reader.js';
@@ -7,28 +7,15 @@ import { type Update, decodeUpdate } from '../../src/bgp/wire/update.js';
 import { Writer } from '../../src/bgp/wire/writer.js';
 import { type VpnRoute, ipv4VpnCodec, ipv6VpnCodec } from '../../src/vpn/index.js';
 
-/** One entry of test/vectors/*.json (see test/vectors/README.md). */
-export interface Vector {
-  readonly name: string;
-  readonly source: string;
-  readonly how: string;
-  readonly type: string;
-  readonly hex: string;
-  readonly notes: string;
-}
+export type { Vector } from '../support/vectors.js';
 
-// dist/test/vpn/*.js -> test/vectors: tsc does not copy the JSON, so it is read from the source tree.
-const VECTORS = new URL('../../../test/vectors/evpn-vpn-messages.json', import.meta.url);
-
-export const vectors: readonly Vector[] = JSON.parse(readFileSync(VECTORS, 'utf8')) as Vector[];
+export const vectors: readonly Vector[] = loadVectors('evpn-vpn-messages.json');
 
 /** Every VPN vector: announcements, withdrawals and End-of-RIB markers of ipv4-vpn and ipv6-vpn. */
 export const vpnVectors: readonly Vector[] = vectors.filter((v) => /-ipv[46]-vpn/.test(v.name));
 
 export function vector(name: string): Vector {
-  const v = vectors.find((x) => x.name === name);
-  if (!v) assert.fail(`no vector named ${name}`);
-  return v;
+  return vectorNamed(vectors, name);
 }
 
 export function messageOf(v: Vector): Buffer {

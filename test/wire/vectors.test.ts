@@ -26,9 +26,8 @@
  * two UPDATEs tells them from the sorted GoBGP ones, which are byte-exact.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { loadVectors } from '../support/vectors.js';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { decodeAsPath } from '../../src/bgp/wire/aspath.js';
 import type { DecodeContext } from '../../src/bgp/wire/attributes-decode.js';
 import type { Capability } from '../../src/bgp/wire/capabilities.js';
@@ -56,33 +55,7 @@ const SEMANTIC_ONLY: ReadonlyMap<string, string> = new Map([
   ['gobgp-ebgp-update-ipv4-unicast-addpath-10.88.0.0/24-path1', 'GoBGP kept its CLI attribute order, NEXT_HOP last'],
 ]);
 
-interface Vector {
-  readonly name: string;
-  readonly source: string;
-  readonly type: string;
-  readonly hex: string;
-  readonly notes: string;
-}
-
-function loadVectors(): Vector[] {
-  // Compiled to dist/test/wire/, while the JSON stays in the source tree.
-  const file = fileURLToPath(new URL('../../../test/vectors/bgp-messages.json', import.meta.url));
-  const data: unknown = JSON.parse(readFileSync(file, 'utf8'));
-  if (!Array.isArray(data)) throw new Error(`${file} is not a JSON array`);
-  const list: unknown[] = data;
-  return list.map((entry, i) => {
-    if (typeof entry !== 'object' || entry === null) throw new Error(`${file}[${i}] is not an object`);
-    const o = entry as Record<string, unknown>;
-    const field = (k: string): string => {
-      const v = o[k];
-      if (typeof v !== 'string') throw new Error(`${file}[${i}].${k} is not a string`);
-      return v;
-    };
-    return { name: field('name'), source: field('source'), type: field('type'), hex: field('hex'), notes: field('notes') };
-  });
-}
-
-const VECTORS = loadVectors();
+const VECTORS = loadVectors('bgp-messages.json');
 
 const TYPE_NAMES: Record<Expected['type'], MessageType> = {
   open: MessageType.Open,
