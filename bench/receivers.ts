@@ -91,6 +91,35 @@ export async function spawnNode(
   return { child, pid };
 }
 
+/** How each implementation is found and named, for the receivers and the reflectors alike. */
+export const PROBES = {
+  vmmid: {
+    unavailable: (script: string): string | undefined => (existsSync(script) ? undefined : `${script} missing (run npm run build)`),
+    version: async (): Promise<string> => {
+      const pkg: unknown = JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8'));
+      const v = typeof pkg === 'object' && pkg !== null && 'version' in pkg && typeof pkg.version === 'string' ? pkg.version : '?';
+      return `vmmid ${v} (node ${process.version})`;
+    },
+  },
+  frr: {
+    unavailable: (): string | undefined => {
+      const r = requirePeer('frr');
+      return r.ok ? undefined : r.reason;
+    },
+    version: async (): Promise<string> => {
+      const r = await run('/usr/lib/frr/bgpd', ['--version']);
+      return `FRR ${firstLine(r.stdout).replace(/^bgpd version\s*/, '')}`;
+    },
+  },
+  gobgp: {
+    unavailable: (): string | undefined => {
+      const r = requirePeer('gobgp-suite');
+      return r.ok ? undefined : r.reason;
+    },
+    version: async (): Promise<string> => `GoBGP ${firstLine((await run('gobgpd', ['--version'])).stdout).replace(/^gobgpd version\s*/, '')}`,
+  },
+} as const;
+
 export function peakRss(pid: number): number | undefined {
   try {
     const m = /^VmHWM:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -262,12 +291,8 @@ class VmmidReceiver implements Receiver {
 
 const vmmid: ReceiverKind = {
   name: 'vmmid',
-  unavailable: () => (existsSync(SINK) ? undefined : `${SINK} missing (run npm run build)`),
-  version: async () => {
-    const pkg: unknown = JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8'));
-    const v = typeof pkg === 'object' && pkg !== null && 'version' in pkg && typeof pkg.version === 'string' ? pkg.version : '?';
-    return `vmmid ${v} (node ${process.version})`;
-  },
+  unavailable: () => PROBES.vmmid.unavailable(SINK),
+  version: () => PROBES.vmmid.version(),
   async start(s: ReceiverSetup): Promise<Receiver> {
     const flags: string[] = [];
     if (s.cpuProfDir !== undefined) {
@@ -345,14 +370,7 @@ class FrrReceiver implements Receiver {
 
 const frr: ReceiverKind = {
   name: 'frr',
-  unavailable: () => {
-    const r = requirePeer('frr');
-    return r.ok ? undefined : r.reason;
-  },
-  version: async () => {
-    const r = await run('/usr/lib/frr/bgpd', ['--version']);
-    return `FRR ${firstLine(r.stdout).replace(/^bgpd version\s*/, '')}`;
-  },
+  ...PROBES.frr,
   async start(s: ReceiverSetup): Promise<Receiver> {
     const address = ADDRESSES.frr;
     await portsFree([[address, 179]], 'bgpd');
@@ -450,11 +468,7 @@ class GobgpReceiver implements Receiver {
 
 const gobgp: ReceiverKind = {
   name: 'gobgp',
-  unavailable: () => {
-    const r = requirePeer('gobgp-suite');
-    return r.ok ? undefined : r.reason;
-  },
-  version: async () => `GoBGP ${firstLine((await run('gobgpd', ['--version'])).stdout).replace(/^gobgpd version\s*/, '')}`,
+  ...PROBES.gobgp,
   async start(s: ReceiverSetup): Promise<Receiver> {
     const address = ADDRESSES.gobgp;
     await portsFree([[address, 179], [address, GOBGP_API_PORT]], 'gobgpd');

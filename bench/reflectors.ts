@@ -5,7 +5,7 @@
  * and gives the process id for its CPU time and peak RSS.
  */
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -13,16 +13,13 @@ import {
   gobgpConfig,
   killAndWait,
   processGone,
-  repoRoot,
-  requirePeer,
-  run,
   startFrr,
   startGobgp,
   waitFor,
 } from '../interop/harness/index.js';
 import type { ReceiverName } from './args.js';
 import { onCleanup } from './cleanup.js';
-import { portsFree, spawnNode } from './receivers.js';
+import { PROBES, portsFree, spawnNode } from './receivers.js';
 
 export const RR_ADDRESSES = { vmmid: '127.0.6.1', frr: '127.0.6.2', gobgp: '127.0.6.3', injector: '127.0.6.10' } as const;
 export const RR_AS = 65000;
@@ -69,10 +66,6 @@ export interface ReflectorKind {
    */
   readonly endOfRibWaitMs: number;
   start(s: ReflectorSetup): Promise<Reflector>;
-}
-
-function firstLine(s: string): string {
-  return s.trim().split('\n')[0] ?? '';
 }
 
 // vmmid -----------------------------------------------------------------------
@@ -167,12 +160,8 @@ class VmmidReflector implements Reflector {
 const vmmid: ReflectorKind = {
   name: 'vmmid',
   endOfRibWaitMs: 5_000,
-  unavailable: () => (existsSync(VMMID_RR) ? undefined : `${VMMID_RR} missing (run npm run build)`),
-  version: async () => {
-    const pkg: unknown = JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8'));
-    const v = typeof pkg === 'object' && pkg !== null && 'version' in pkg && typeof pkg.version === 'string' ? pkg.version : '?';
-    return `vmmid ${v} (node ${process.version})`;
-  },
+  unavailable: () => PROBES.vmmid.unavailable(VMMID_RR),
+  version: () => PROBES.vmmid.version(),
   async start(s: ReflectorSetup): Promise<Reflector> {
     const flags: string[] = [];
     if (s.cpuProfDir !== undefined) {
@@ -242,14 +231,7 @@ class DaemonReflector implements Reflector {
 const frr: ReflectorKind = {
   name: 'frr',
   endOfRibWaitMs: 5_000,
-  unavailable: () => {
-    const r = requirePeer('frr');
-    return r.ok ? undefined : r.reason;
-  },
-  version: async () => {
-    const r = await run('/usr/lib/frr/bgpd', ['--version']);
-    return `FRR ${firstLine(r.stdout).replace(/^bgpd version\s*/, '')}`;
-  },
+  ...PROBES.frr,
   async start(s: ReflectorSetup): Promise<Reflector> {
     const address = RR_ADDRESSES.frr;
     await portsFree([[address, 179]], 'bgpd');
@@ -276,11 +258,7 @@ const GOBGP_API_PORT = 50051;
 const gobgp: ReflectorKind = {
   name: 'gobgp',
   endOfRibWaitMs: 1_000,
-  unavailable: () => {
-    const r = requirePeer('gobgp-suite');
-    return r.ok ? undefined : r.reason;
-  },
-  version: async () => `GoBGP ${firstLine((await run('gobgpd', ['--version'])).stdout).replace(/^gobgpd version\s*/, '')}`,
+  ...PROBES.gobgp,
   async start(s: ReflectorSetup): Promise<Reflector> {
     const address = RR_ADDRESSES.gobgp;
     await portsFree([[address, 179], [address, GOBGP_API_PORT]], 'gobgpd');
