@@ -128,5 +128,8 @@ function parse(text: string, file: string): Result<Config, ConfigError[]> {
     logLevel,
     neighbors,
     originate,
+    // Placeholder until the networks/api/store sections are read (issue 4).
+    networks: [],
+    api: { enabled: false, address: '127.0.0.1', port: 50051, agents: [], operators: [], tokens: [], allowAnonymous: true, watchBuffer: 10000 },
   });
 }

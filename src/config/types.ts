@@ -18,6 +18,79 @@ export interface Config {
   readonly logLevel: LogLevel;
   readonly neighbors: readonly NeighborConfig[];
   readonly originate: readonly OriginateConfig[];
+  /** Layer-2 networks (EVPN instances) VMs are announced into. */
+  readonly networks: readonly NetworkConfig[];
+  /** Directory of the durable VM store; absent: VM state is kept in memory only. */
+  readonly store?: string;
+  readonly api: ApiConfig;
+}
+
+/**
+ * An EVPN instance (RFC 7432 §7.9, RFC 8365 §5.1.2.1). RD and RTs default to
+ * the usual auto-derivation: RD type 1 `VTEP:EVI` per VTEP, RT `asn:VNI`.
+ */
+export interface NetworkConfig {
+  readonly name: string;
+  /** L2 VNI, 1..16777215: label 1 of its type-2/type-3 routes. */
+  readonly vni: number;
+  /** 1..65535, the RD's assigned number; `evi:` or the VNI when it fits in 16 bits. */
+  readonly evi: number;
+  /** Symmetric IRB (RFC 9135): L3 VNI carried as label 2 of MAC+IP routes. */
+  readonly l3Vni?: number;
+  readonly vrf?: string;
+  /** RFC 9135 §8.1 Router's MAC, lower-case colon form; sent only with an L3 VNI. */
+  readonly routerMac?: string;
+  /** A fixed RD ("ASN:n" or "IPv4:n") used for every VTEP instead of `VTEP:EVI`. */
+  readonly rd?: string;
+  /** Route targets as "ASN:n" or "IPv4:n"; default [`asn:vni`]. */
+  readonly routeTargets: readonly string[];
+}
+
+export interface ApiConfig {
+  /** Off only when `api: { listen: false }`. */
+  readonly enabled: boolean;
+  readonly address: string;
+  /** 0 asks the OS for an ephemeral port. */
+  readonly port: number;
+  /** Absent: plain text, which the loader accepts only on a loopback address. */
+  readonly tls?: TlsConfig;
+  readonly agents: readonly AgentConfig[];
+  /** Identities (certificate CN/DNS SAN or token names) allowed the ControlService. */
+  readonly operators: readonly string[];
+  /** Bearer tokens: `authorization: Bearer <token>` authenticates as `name`. */
+  readonly tokens: readonly TokenConfig[];
+  /**
+   * Callers with neither certificate nor token. Allowed only on a plain-text
+   * loopback API, where they act as operator and as an agent for every
+   * network and every configured VTEP (like a local vtysh user).
+   */
+  readonly allowAnonymous: boolean;
+  /** Events buffered per watch stream before it is ended with RESOURCE_EXHAUSTED. */
+  readonly watchBuffer: number;
+}
+
+export interface TlsConfig {
+  /** Absolute paths (relative ones in the file are resolved against the config file's folder). */
+  readonly cert: string;
+  readonly key: string;
+  /** Present: client certificates are required and verified against this CA (mTLS). */
+  readonly clientCa?: string;
+}
+
+/** A hypervisor agent and what it may speak for. */
+export interface AgentConfig {
+  /** Certificate CN / DNS SAN, or a token name. */
+  readonly name: string;
+  /** VTEP addresses in canonical form. */
+  readonly vteps: readonly string[];
+  /** Network names. */
+  readonly networks: readonly string[];
+}
+
+export interface TokenConfig {
+  readonly name: string;
+  /** The secret itself (from `token:` or read from `token-file:`). */
+  readonly token: string;
 }
 
 export interface ListenConfig {
