@@ -1,4 +1,4 @@
-export type { Config, ListenConfig, NeighborConfig, OriginateConfig, OriginName } from './types.js';
+export type { AgentConfig, ApiConfig, Config, ListenConfig, NeighborConfig, NetworkConfig, OriginateConfig, OriginName, TlsConfig, TokenConfig } from './types.js';
 export { ORIGIN_NAMES } from './types.js';
 export type { ConfigError } from './errors.js';
 export { formatConfigError, formatConfigErrors } from './errors.js';

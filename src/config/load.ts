@@ -1,19 +1,22 @@
 import { readFile } from 'node:fs/promises';
-import { LineCounter, isScalar, parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { LOG_LEVELS } from '../core/log.js';
 import { ipv4ToNumber } from '../core/ip.js';
 import { err, ok, type Result } from '../core/result.js';
+import { readApi } from './api.js';
 import type { ConfigError } from './errors.js';
 import { readNeighbors } from './neighbors.js';
+import { readNetworks } from './networks.js';
 import { readOriginate } from './originate.js';
 import {
-  AS_EXPECTED, Ctx, Fields, IP_EXPECTED, asNumber, bool, connectRetry, holdTime, int, ip, oneOf, readMap,
-  type Check, type Val,
+  AS_EXPECTED, Ctx, Fields, asNumber, connectRetry, endpoint, holdTime, ip, oneOf, filePath, readMap, type Check, type Val,
 } from './schema.js';
 import type { Config, ListenConfig } from './types.js';
 
-const TOP_KEYS = ['router-id', 'asn', 'listen', 'metrics', 'cluster-id', 'hold-time', 'connect-retry', 'log-level', 'neighbors', 'originate'];
-const LISTEN_KEYS = ['enabled', 'address', 'port'];
+const TOP_KEYS = [
+  'router-id', 'asn', 'listen', 'metrics', 'cluster-id', 'hold-time', 'connect-retry', 'log-level', 'neighbors', 'originate',
+  'networks', 'store', 'api',
+];
 const DEFAULT_LISTEN: ListenConfig = { enabled: true, address: '127.0.0.1', port: 1179 };
 /** Prometheus endpoint: off unless configured (the built-in default config turns it on). */
 const DEFAULT_METRICS: ListenConfig = { enabled: false, address: '127.0.0.1', port: 9179 };
@@ -28,25 +31,6 @@ const routerId: Check<{ text: string; n: number }> = (ctx, v) => {
   if (addr === undefined || n === undefined) return undefined;
   return n === 0 ? ctx.fail(v, ROUTER_ID_EXPECTED) : { text: addr.text, n };
 };
-
-/** `listen: false` is the short way to run a speaker that only connects out; `metrics` takes the same shape. */
-function endpoint(defaults: ListenConfig): Check<ListenConfig> {
-  return (ctx, v) => {
-    if (isScalar(v.node) && typeof v.node.value === 'boolean') return { ...defaults, enabled: v.node.value };
-    if (!isScalar(v.node)) {
-      const f = readMap(ctx, v, LISTEN_KEYS);
-      if (!f) return undefined;
-      const before = ctx.errors.length;
-      const l: ListenConfig = {
-        enabled: f.optional('enabled', bool) ?? true,
-        address: f.optional('address', ip(undefined, IP_EXPECTED))?.text ?? defaults.address,
-        port: f.optional('port', int(0, 65535, 'a port 0..65535 (0 = ephemeral)')) ?? defaults.port,
-      };
-      return ctx.errors.length > before ? undefined : l;
-    }
-    return ctx.fail(v, `a mapping with ${LISTEN_KEYS.join(', ')}, or false`);
-  };
-}
 
 const MAX_YAML_PROBLEMS = 10;
 
@@ -114,8 +98,13 @@ function parse(text: string, file: string): Result<Config, ConfigError[]> {
   const defaults = { asn, holdTime: globalHold, connectRetry: globalRetry };
   const neighbors = readNeighbors(ctx, f.get('neighbors'), defaults) ?? [];
   const originate = readOriginate(ctx, f.get('originate')) ?? [];
+  const networks = readNetworks(ctx, f.get('networks'), asn);
+  const store = f.optional('store', filePath);
+  const api = readApi(ctx, f.get('api'), networks.names);
 
-  if (ctx.errors.length > 0 || id === undefined || asn === undefined) return err(ctx.sortedErrors());
+  if (ctx.errors.length > 0 || id === undefined || asn === undefined || networks.networks === undefined || api === undefined) {
+    return err(ctx.sortedErrors());
+  }
   return ok({
     routerId: id.text,
     routerIdNumber: id.n,
@@ -128,8 +117,8 @@ function parse(text: string, file: string): Result<Config, ConfigError[]> {
     logLevel,
     neighbors,
     originate,
-    // Placeholder until the networks/api/store sections are read (issue 4).
-    networks: [],
-    api: { enabled: false, address: '127.0.0.1', port: 50051, agents: [], operators: [], tokens: [], allowAnonymous: true, watchBuffer: 10000 },
+    networks: networks.networks,
+    ...(store !== undefined ? { store } : {}),
+    api,
   });
 }

@@ -4,9 +4,11 @@
  * undefined, so one pass collects every problem in the file.
  */
 import { isIPv4, isIPv6 } from 'node:net';
+import { dirname, resolve } from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter } from 'yaml';
 import { bytesToIp, ipv6ToBytes } from '../core/ip.js';
 import { suggest, type ConfigError } from './errors.js';
+import type { ListenConfig } from './types.js';
 
 /** A YAML node with the source offset errors should point at and its field path. */
 export interface Val {
@@ -207,5 +209,52 @@ export function ip(version?: IpVersion, expected?: string): Check<{ version: IpV
     if (parsed && (version === undefined || parsed.version === version)) return parsed;
     const zone = typeof s === 'string' && s.includes('%') ? ' (zone indexes are not supported)' : '';
     return ctx.fail(v, expected ?? (version ? ipExpected(version) : IP_EXPECTED), zone);
+  };
+}
+
+/** Non-empty text; names and identities. */
+export const nonEmptyStr: Check<string> = (ctx, v) => {
+  const s = isScalar(v.node) ? v.node.value : undefined;
+  return typeof s === 'string' && s.trim() !== '' ? s : ctx.fail(v, 'a non-empty string');
+};
+
+/** The file name parseConfig is given for the embedded config; its relative paths resolve against the working directory. */
+export const BUILT_IN_CONFIG_NAME = '<built-in default config>';
+
+/** Relative paths in a config file are relative to the file's folder, not to where the daemon was started. */
+export function configPath(ctx: Ctx, text: string): string {
+  const base = ctx.file === BUILT_IN_CONFIG_NAME ? process.cwd() : dirname(resolve(ctx.file));
+  return resolve(base, text);
+}
+
+/** A file-system path, returned absolute (see configPath). */
+export const filePath: Check<string> = (ctx, v) => {
+  const s = isScalar(v.node) ? v.node.value : undefined;
+  if (typeof s !== 'string' || s.trim() === '') return ctx.fail(v, 'a non-empty path');
+  if (s.includes('\0')) return ctx.fail(v, 'a path without NUL characters');
+  return configPath(ctx, s);
+};
+
+const LISTEN_KEYS = ['enabled', 'address', 'port'];
+
+/**
+ * A listening endpoint: a mapping of enabled/address/port, or `false` (`true`
+ * keeps the defaults). Used by `listen`, `metrics` and `api.listen`.
+ */
+export function endpoint(defaults: ListenConfig): Check<ListenConfig> {
+  return (ctx, v) => {
+    if (isScalar(v.node) && typeof v.node.value === 'boolean') return { ...defaults, enabled: v.node.value };
+    if (!isScalar(v.node)) {
+      const f = readMap(ctx, v, LISTEN_KEYS);
+      if (!f) return undefined;
+      const before = ctx.errors.length;
+      const l: ListenConfig = {
+        enabled: f.optional('enabled', bool) ?? true,
+        address: f.optional('address', ip(undefined, IP_EXPECTED))?.text ?? defaults.address,
+        port: f.optional('port', int(0, 65535, 'a port 0..65535 (0 = ephemeral)')) ?? defaults.port,
+      };
+      return ctx.errors.length > before ? undefined : l;
+    }
+    return ctx.fail(v, `a mapping with ${LISTEN_KEYS.join(', ')}, or false`);
   };
 }
