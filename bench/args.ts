@@ -1,6 +1,6 @@
-export const SUITES = ['codec', 'ingest', 'rr'] as const;
+export const SUITES = ['codec', 'ingest', 'rr', 'store'] as const;
 export type Suite = (typeof SUITES)[number];
-/** rr takes minutes at its default sizes, so it runs only when named. */
+/** rr takes minutes at its default sizes, and store measures the disk rather than vmmi's code, so they run only when named. */
 export const DEFAULT_SUITES: readonly Suite[] = ['codec', 'ingest'];
 
 export const RECEIVERS = ['vmmid', 'frr', 'gobgp'] as const;
@@ -28,13 +28,15 @@ export interface BenchArgs {
   readonly heapProfDir?: string;
 }
 
-export const USAGE = `usage: npm run bench -- [codec] [ingest] [rr] [--routes N[,N...]] [--runs N] [--timeout SECONDS]
+export const USAGE = `usage: npm run bench -- [codec] [ingest] [rr] [store] [--routes N[,N...]] [--runs N] [--timeout SECONDS]
                         [--receivers vmmid,frr,gobgp] [--clients N[,N...]] [--gobgp-routes N[,N...]]
                         [--cpu-prof DIR] [--heap-prof DIR]
   codec     encode, frame and decode a table in memory (default 1,000,000 routes)
   ingest    send a table over loopback to vmmid, FRR bgpd and gobgpd (default 200,000 routes)
   rr        vmmid, FRR bgpd and gobgpd as EVPN route reflectors: one injector, --clients receivers
             (default --routes 100000,1000000 --clients 1,4; GoBGP at --gobgp-routes 10000,20000 only)
+  store     the durable VM store: fsync'd put latency, 64-caller group-commit throughput, replay time
+            (in the OS temp dir, or under $VMMI_BENCH_STORE_DIR)
   --routes        table sizes; each suite runs once per size
   --runs N        timed runs per measurement, best reported (default 3)
   --timeout S     per ingest or rr run (default ingest 120, rr 300)

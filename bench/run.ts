@@ -1,5 +1,5 @@
 /**
- * npm run bench -- [codec] [ingest] [rr] [--routes N[,N...]] [--runs N] [--timeout S] [--receivers ...] [--clients ...] [--cpu-prof DIR]
+ * npm run bench -- [codec] [ingest] [rr] [store] [--routes N[,N...]] [--runs N] [--timeout S] [--receivers ...] [--clients ...] [--cpu-prof DIR]
  * See bench/README.md.
  */
 import { cpus } from 'node:os';
@@ -8,6 +8,7 @@ import { cleanupAll, installSignalHandlers, wasInterrupted } from './cleanup.js'
 import { CODEC_DEFAULT_ROUTES, runCodec } from './codec.js';
 import { INGEST_DEFAULT_ROUTES, runIngest } from './ingest.js';
 import { RR_DEFAULTS, runRr } from './rr.js';
+import { runStore } from './store.js';
 
 async function main(): Promise<number> {
   if (process.argv.includes('--help') || process.argv.includes('-h')) {
@@ -59,6 +60,9 @@ async function main(): Promise<number> {
           ok = ok && passed;
           break;
         }
+        case 'store':
+          await runStore(args.runs);
+          break;
       }
       console.log('');
     }
