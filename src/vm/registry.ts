@@ -1,0 +1,236 @@
+/**
+ * The VMs hypervisor agents announced, and the EVPN routes they become.
+ *
+ * An announcement is applied to the RIB at once (so the UPDATE leaves while
+ * the store syncs) and acknowledged only once the store has it on disk. A VM
+ * is in one place: announcing it at another VTEP withdraws what was
+ * originated for the old one. Sequence numbers follow RFC 7432 §15 through
+ * evpn/mobility.ts, the same rules route selection uses.
+ */
+import { Subject } from 'rxjs';
+import type { Clock } from '../core/clock.js';
+import type { Log } from '../core/log.js';
+import { L2VPN_EVPN } from '../bgp/wire/family.js';
+import type { Nlri } from '../bgp/wire/nlri.js';
+import { routeTargets, decodeExtCommunities, sameRouteTarget } from '../evpn/ext-communities.js';
+import { nextLocalSeq } from '../evpn/mobility.js';
+import { parseMac } from '../evpn/mac.js';
+import type { Path, PathSource } from '../rib/path.js';
+import type { Rib } from '../rib/rib.js';
+import type { VmRecord, VmStore } from '../store/vm-store.js';
+import { invalid, notFound, precondition } from './errors.js';
+import { MacIndex } from './mac-index.js';
+import type { VmNetwork } from './network.js';
+import { type OriginatedRoute, inclusiveMulticast, macIpRoutes } from './routes.js';
+
+export type VmEventKind = 'arrival' | 'departure' | 'move' | 'update';
+
+export interface VmEvent {
+  readonly kind: VmEventKind;
+  readonly vmId: string;
+  readonly network: string;
+  readonly vni: number;
+  readonly mac: string;
+  readonly ips: readonly string[];
+  readonly fromVtep?: string;
+  readonly toVtep?: string;
+  readonly seq: number;
+  readonly time: number;
+  readonly agent: string;
+}
+
+/** Checked, canonical input (see validate.ts). */
+export interface AnnounceInput {
+  readonly vmId: string;
+  readonly network: VmNetwork;
+  readonly mac: string;
+  readonly ips: readonly string[];
+  readonly vtep: string;
+  readonly agent: string;
+}
+
+export interface AnnounceResult {
+  readonly seq: number;
+  /** The VM's routes, and the network's type-3 route at this VTEP when this VM brought it. */
+  readonly routes: readonly Path[];
+  readonly changed: boolean;
+  readonly previousVtep?: string;
+}
+
+export interface WithdrawInput {
+  readonly network: VmNetwork;
+  readonly mac: string;
+  /** When given, must be the VM id the MAC was announced with. */
+  readonly vmId?: string;
+}
+
+const keyOf = (network: string, mac: string): string => `${network}|${mac}`;
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
+}
+
+export class VmRegistry {
+  readonly events$ = new Subject<VmEvent>();
+  private readonly vms = new Map<string, VmRecord>();
+  /** VMs per (network, VTEP): the type-3 route lives while this is above zero. */
+  private readonly perVtep = new Map<string, number>();
+  /** The last store write of each VM, so a repeated call acknowledges only what is durable. */
+  private readonly durable = new Map<string, Promise<void>>();
+  private readonly macs: MacIndex;
+
+  constructor(
+    private readonly networks: ReadonlyMap<string, VmNetwork>,
+    private readonly rib: Rib,
+    private readonly source: PathSource,
+    private readonly store: VmStore,
+    private readonly clock: Clock,
+    private readonly log: Log,
+  ) {
+    this.macs = new MacIndex(rib);
+  }
+
+  network(name: string): VmNetwork | undefined {
+    return this.networks.get(name);
+  }
+
+  networkByVni(vni: number): VmNetwork | undefined {
+    for (const n of this.networks.values()) if (n.vni === vni) return n;
+    return undefined;
+  }
+
+  /** Re-originates what the store holds, with the sequence numbers it was acknowledged with. */
+  async restore(): Promise<number> {
+    let n = 0;
+    for (const r of await this.store.load()) {
+      const net = this.networks.get(r.network);
+      if (!net) {
+        this.log.warn('stored VM belongs to a network no longer configured; not announced', { vm: r.vmId, network: r.network, mac: r.mac });
+        continue;
+      }
+      this.vms.set(keyOf(r.network, r.mac), r);
+      this.originate(net, r);
+      n++;
+    }
+    return n;
+  }
+
+  async announce(i: AnnounceInput): Promise<AnnounceResult> {
+    const key = keyOf(i.network.name, i.mac);
+    const old = this.vms.get(key);
+    if (old && old.vmId !== i.vmId) {
+      throw precondition(`MAC ${i.mac} in network ${i.network.name} belongs to VM "${old.vmId}"; withdraw it first or use that vm_id`);
+    }
+    if (old && old.vtep === i.vtep && sameSet(old.ips, i.ips)) {
+      await this.durable.get(key);
+      return { seq: old.seq, routes: this.pathsOf(i.network, old, true), changed: false };
+    }
+    const moved = old !== undefined && old.vtep !== i.vtep;
+    // RFC 7432 §15: a new location takes one above every number known for the MAC; new addresses at the same place keep it.
+    const seq = old && !moved ? old.seq : nextLocalSeq(this.knownPaths(i.network, i.mac));
+    const record: VmRecord = {
+      vmId: i.vmId, network: i.network.name, mac: i.mac, ips: [...i.ips], vtep: i.vtep, seq, agent: i.agent,
+      since: old && !moved ? old.since : this.clock.now(),
+    };
+    this.vms.set(key, record);
+    const broughtImet = this.originate(i.network, record);
+    if (old) this.retire(i.network, old, record);
+    this.emit(old === undefined ? 'arrival' : moved ? 'move' : 'update', record, old?.vtep, record.vtep);
+    await this.persist(key, this.store.put(record));
+    return { seq, routes: this.pathsOf(i.network, record, broughtImet), changed: true, previousVtep: moved ? old.vtep : undefined };
+  }
+
+  async withdraw(i: WithdrawInput): Promise<readonly Path[]> {
+    const key = keyOf(i.network.name, i.mac);
+    const old = this.vms.get(key);
+    if (!old) throw notFound(`no VM with MAC ${i.mac} in network ${i.network.name}`);
+    if (i.vmId !== undefined && i.vmId !== old.vmId) {
+      throw invalid(`vm_id "${i.vmId}" does not match: MAC ${i.mac} in network ${i.network.name} belongs to VM "${old.vmId}"`);
+    }
+    const gone = this.pathsOf(i.network, old, this.count(i.network.name, old.vtep) === 1);
+    this.vms.delete(key);
+    this.retire(i.network, old, undefined);
+    this.emit('departure', old, old.vtep, undefined);
+    await this.persist(key, this.store.remove(old.network, old.mac));
+    return gone;
+  }
+
+  list(filter: { network?: string; vtep?: string } = {}): VmRecord[] {
+    return [...this.vms.values()].filter(
+      (v) => (!filter.network || v.network === filter.network) && (!filter.vtep || v.vtep === filter.vtep),
+    );
+  }
+
+  get size(): number {
+    return this.vms.size;
+  }
+
+  close(): void {
+    this.macs.close();
+    this.events$.complete();
+  }
+
+  /** Puts the VM's routes in the RIB; true when it also brought its (network, VTEP)'s type-3 route. */
+  private originate(net: VmNetwork, vm: VmRecord): boolean {
+    for (const r of macIpRoutes(net, vm)) this.announceRoute(r);
+    const k = `${net.name}|${vm.vtep}`;
+    const n = this.perVtep.get(k) ?? 0;
+    this.perVtep.set(k, n + 1);
+    if (n === 0) this.announceRoute(inclusiveMulticast(net, vm.vtep));
+    return n === 0;
+  }
+
+  /** Withdraws what `old` had that `now` does not, and the type-3 route its VTEP no longer needs. */
+  private retire(net: VmNetwork, old: VmRecord, now: VmRecord | undefined): void {
+    const keep = new Set(now ? macIpRoutes(net, now).map((r) => r.nlri.key) : []);
+    for (const r of macIpRoutes(net, old)) if (!keep.has(r.nlri.key)) this.rib.withdraw(this.source.id, L2VPN_EVPN, r.nlri);
+    const k = `${net.name}|${old.vtep}`;
+    const n = (this.perVtep.get(k) ?? 1) - 1;
+    if (n > 0) this.perVtep.set(k, n);
+    else {
+      this.perVtep.delete(k);
+      this.rib.withdraw(this.source.id, L2VPN_EVPN, inclusiveMulticast(net, old.vtep).nlri);
+    }
+  }
+
+  private announceRoute(r: OriginatedRoute<Nlri>): void {
+    this.rib.announce(this.source, L2VPN_EVPN, r.nlri, r.attrs);
+  }
+
+  private count(network: string, vtep: string): number {
+    return this.perVtep.get(`${network}|${vtep}`) ?? 0;
+  }
+
+  private pathsOf(net: VmNetwork, vm: VmRecord, withImet: boolean): Path[] {
+    const routes: OriginatedRoute<Nlri>[] = macIpRoutes(net, vm);
+    if (withImet) routes.push(inclusiveMulticast(net, vm.vtep));
+    return routes.flatMap((r) => this.rib.pathOf(this.source.id, L2VPN_EVPN, r.nlri) ?? []);
+  }
+
+  /** MAC/IP paths of this MAC in this network (a route target of the network), from every source including ours. */
+  private knownPaths(net: VmNetwork, mac: string): Path[] {
+    const bytes = parseMac(mac);
+    if (!bytes.ok) return [];
+    return this.macs.pathsFor(bytes.value).filter((p) => {
+      const rts = p.attrs.extCommunities ? routeTargets(decodeExtCommunities(p.attrs.extCommunities)) : [];
+      return rts.some((rt) => net.routeTargets.some((mine) => sameRouteTarget(rt, mine)));
+    });
+  }
+
+  private emit(kind: VmEventKind, vm: VmRecord, fromVtep: string | undefined, toVtep: string | undefined): void {
+    this.events$.next({
+      kind, vmId: vm.vmId, network: vm.network, vni: this.networks.get(vm.network)?.vni ?? 0, mac: vm.mac, ips: vm.ips,
+      fromVtep, toVtep, seq: vm.seq, time: this.clock.now(), agent: vm.agent,
+    });
+  }
+
+  /** Chains the write after the VM's previous one and waits for it. */
+  private async persist(key: string, write: Promise<void>): Promise<void> {
+    this.durable.set(key, write);
+    try {
+      await write;
+    } finally {
+      if (this.durable.get(key) === write) this.durable.delete(key);
+    }
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * The EVPN routes a VM's location becomes, as pure functions of the network
+ * and the VM: RFC 7432 §7.2 MAC/IP routes (MAC only, and one per address)
+ * and the §7.3 Inclusive Multicast route of its (network, VTEP).
+ */
+import { ipToBytes } from '../core/ip.js';
+import type { PathAttributes } from '../bgp/wire/attributes.js';
+import { Origin } from '../bgp/wire/constants.js';
+import { type ExtCommunity, TunnelType, encodeExtCommunities } from '../evpn/ext-communities.js';
+import type { InclusiveMulticastRoute, MacIpRoute } from '../evpn/route.js';
+import { inclusiveMulticastRoute, macIpRoute } from '../evpn/nlri.js';
+import { encodePmsiTunnel, ingressReplicationTunnel } from '../evpn/pmsi.js';
+import type { VmNetwork } from './network.js';
+
+/** Where a VM is and under which RFC 7432 §15 sequence number. */
+export interface VmLocation {
+  readonly mac: string;
+  readonly ips: readonly string[];
+  readonly vtep: string;
+  readonly seq: number;
+}
+
+export interface OriginatedRoute<R> {
+  readonly nlri: R;
+  readonly attrs: PathAttributes;
+}
+
+/** RFC 8365 §5.1.2 ethernet tag 0: one bridge domain per EVI (VLAN-based service). */
+const ETHERNET_TAG = 0;
+const VXLAN: ExtCommunity = { kind: 'encapsulation', tunnelType: TunnelType.Vxlan };
+
+function vtepBytes(vtep: string): Buffer {
+  const b = ipToBytes(vtep);
+  if (!b) throw new RangeError(`VTEP "${vtep}" is not an IP address`);
+  return b;
+}
+
+/**
+ * RFC 7432 §7.2 / RFC 8365 §5.1.3: label 1 = L2 VNI; with symmetric IRB
+ * (RFC 9135 §5) a MAC+IP route adds label 2 = L3 VNI and the Router's MAC.
+ * Every route carries MAC Mobility with the sequence number (§7.7), so a
+ * move is visible in the first UPDATE, and the VXLAN encapsulation (RFC 9012).
+ */
+export function macIpRoutes(net: VmNetwork, vm: VmLocation): OriginatedRoute<MacIpRoute>[] {
+  const rd = net.rdFor(vm.vtep);
+  const nextHop = vtepBytes(vm.vtep);
+  const mobility: ExtCommunity = { kind: 'mac-mobility', sticky: false, seq: vm.seq };
+  const l2Attrs: PathAttributes = {
+    origin: Origin.Igp,
+    asPath: [],
+    nextHop,
+    extCommunities: encodeExtCommunities([...net.routeTargets, VXLAN, mobility]),
+  };
+  const irb = net.l3Label !== undefined;
+  const l3Attrs: PathAttributes = irb
+    ? {
+        ...l2Attrs,
+        extCommunities: encodeExtCommunities([
+          ...net.routeTargets,
+          VXLAN,
+          mobility,
+          ...(net.routerMac ? [{ kind: 'router-mac', mac: net.routerMac } as const] : []),
+        ]),
+      }
+    : l2Attrs;
+  const routes: OriginatedRoute<MacIpRoute>[] = [
+    { nlri: macIpRoute({ rd, tag: ETHERNET_TAG, mac: vm.mac, label1: net.l2Label }), attrs: l2Attrs },
+  ];
+  for (const ip of vm.ips) {
+    const nlri = macIpRoute({ rd, tag: ETHERNET_TAG, mac: vm.mac, ip, label1: net.l2Label, label2: net.l3Label });
+    routes.push({ nlri, attrs: l3Attrs });
+  }
+  return routes;
+}
+
+/**
+ * RFC 7432 §7.3 with RFC 8365 §9 ingress replication: tells every other VTEP
+ * of the network to send broadcast and unknown traffic to this one.
+ */
+export function inclusiveMulticast(net: VmNetwork, vtep: string): OriginatedRoute<InclusiveMulticastRoute> {
+  const tunnel = ingressReplicationTunnel({ endpoint: vtep, label: net.l2Label });
+  return {
+    nlri: inclusiveMulticastRoute({ rd: net.rdFor(vtep), tag: ETHERNET_TAG, originator: vtep }),
+    attrs: {
+      origin: Origin.Igp,
+      asPath: [],
+      nextHop: vtepBytes(vtep),
+      extCommunities: encodeExtCommunities([...net.routeTargets, VXLAN]),
+      pmsiTunnel: encodePmsiTunnel(tunnel),
+    },
+  };
+}

@@ -1,0 +1,67 @@
+/**
+ * Checks what an agent sends about a VM and puts it in canonical form, with
+ * messages that say what to fix. Pure: the API layer and store replay share it.
+ */
+import { isIP } from 'node:net';
+import { bytesToIp, ipToBytes } from '../core/ip.js';
+import { formatMac, parseMac } from '../evpn/mac.js';
+import { MAX_VNI } from '../evpn/label.js';
+import { invalid } from './errors.js';
+
+const MAX_VM_ID = 256;
+const MAX_IPS = 64;
+
+export function checkVmId(vmId: string): string {
+  const id = vmId.trim();
+  if (id === '') throw invalid('vm_id is required: the agent\'s identifier for the VM, e.g. its UUID');
+  if (id.length > MAX_VM_ID) throw invalid(`vm_id is ${id.length} characters; at most ${MAX_VM_ID}`);
+  return id;
+}
+
+/** A unicast MAC in lower-case colon form. */
+export function checkMac(text: string): string {
+  if (text.trim() === '') throw invalid('mac is required, e.g. "52:54:00:aa:bb:01"');
+  const r = parseMac(text);
+  if (!r.ok) throw invalid(`mac: ${r.error}; expected six hex octets like "52:54:00:aa:bb:01"`);
+  // IEEE 802: the I/G bit marks group addresses; a VM's own address is never one.
+  if ((r.value[0]! & 0x01) !== 0) throw invalid(`mac ${formatMac(r.value)} is a multicast/broadcast address; a VM's MAC is unicast`);
+  if (r.value.every((b) => b === 0)) throw invalid('mac 00:00:00:00:00:00 is not a valid VM address');
+  return formatMac(r.value);
+}
+
+function canonicalIp(field: string, text: string): { text: string; bytes: Buffer } {
+  const t = text.trim();
+  const bytes = isIP(t) === 0 ? undefined : ipToBytes(t);
+  if (!bytes) throw invalid(`${field}: "${text}" is not an IPv4 or IPv6 address`);
+  return { text: bytesToIp(bytes), bytes };
+}
+
+function isUnspecifiedOrMulticast(b: Buffer): boolean {
+  if (b.every((x) => x === 0)) return true;
+  if (b.length === 4) return b[0]! >= 224 || (b[0] === 255 && b.every((x) => x === 255));
+  return b[0] === 0xff;
+}
+
+/** A VM's addresses: unicast, deduplicated, IPv4 and IPv6 both allowed. */
+export function checkIps(ips: readonly string[]): string[] {
+  if (ips.length > MAX_IPS) throw invalid(`ips has ${ips.length} addresses; at most ${MAX_IPS} per VM`);
+  const out = new Set<string>();
+  ips.forEach((text, i) => {
+    const ip = canonicalIp(`ips[${i}]`, text);
+    if (isUnspecifiedOrMulticast(ip.bytes)) throw invalid(`ips[${i}]: ${ip.text} is not a unicast host address`);
+    out.add(ip.text);
+  });
+  return [...out];
+}
+
+export function checkVtep(text: string): string {
+  if (text.trim() === '') throw invalid('vtep is required: the hypervisor\'s VTEP address, the routes\' next hop');
+  const ip = canonicalIp('vtep', text);
+  if (isUnspecifiedOrMulticast(ip.bytes)) throw invalid(`vtep ${ip.text} is not a unicast address`);
+  return ip.text;
+}
+
+export function checkVni(vni: number): number {
+  if (!Number.isInteger(vni) || vni < 1 || vni > MAX_VNI) throw invalid(`vni ${vni} is out of range 1..${MAX_VNI}`);
+  return vni;
+}

@@ -1,0 +1,207 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { silentLogger } from '../../src/core/log.js';
+import { ipToBytes } from '../../src/core/ip.js';
+import { L2VPN_EVPN } from '../../src/bgp/wire/family.js';
+import { Origin } from '../../src/bgp/wire/constants.js';
+import { formatRd } from '../../src/bgp/wire/rd.js';
+import type { NetworkConfig } from '../../src/config/types.js';
+import { decodeExtCommunities, encodeExtCommunities, formatExtCommunities, macMobility } from '../../src/evpn/ext-communities.js';
+import { labelToVni } from '../../src/evpn/label.js';
+import { formatMac } from '../../src/evpn/mac.js';
+import { macIpRoute } from '../../src/evpn/nlri.js';
+import { decodePmsiTunnel, formatPmsiTunnel } from '../../src/evpn/pmsi.js';
+import type { EvpnRoute } from '../../src/evpn/route.js';
+import { Rib } from '../../src/rib/rib.js';
+import type { Path, PathSource } from '../../src/rib/path.js';
+import { MemoryVmStore } from '../../src/store/vm-store.js';
+import { VmError } from '../../src/vm/errors.js';
+import { VmNetwork } from '../../src/vm/network.js';
+import { type VmEvent, VmRegistry } from '../../src/vm/registry.js';
+import { FakeClock } from '../fsm/fake-clock.js';
+
+const LOCAL: PathSource = {
+  id: 'local', address: Buffer.from([192, 0, 2, 1]), routerId: 0xc0000201, asn: 65000, ibgp: false, local: true, rrClient: false,
+};
+const PEER: PathSource = {
+  id: '192.0.2.9', address: Buffer.from([192, 0, 2, 9]), routerId: 0xc0000209, asn: 65000, ibgp: true, local: false, rrClient: true,
+};
+const BLUE: NetworkConfig = { name: 'blue', vni: 10100, evi: 10100, routeTargets: ['65000:10100'] };
+const RED: NetworkConfig = { name: 'red', vni: 10300, evi: 10300, l3Vni: 50000, routerMac: '02:00:00:00:00:aa', routeTargets: ['65000:10300'] };
+
+function setup(store = new MemoryVmStore()) {
+  const rib = new Rib();
+  const clock = new FakeClock();
+  const networks = new Map([BLUE, RED].map((n) => [n.name, new VmNetwork(n, '192.0.2.1')]));
+  const reg = new VmRegistry(networks, rib, LOCAL, store, clock, silentLogger());
+  const events: VmEvent[] = [];
+  reg.events$.subscribe((e) => events.push(e));
+  const blue = networks.get('blue')!;
+  const red = networks.get('red')!;
+  const announce = (mac: string, vtep: string, ips: string[] = [], vmId = 'vm-1', network = blue) =>
+    reg.announce({ vmId, network, mac, ips, vtep, agent: 'hv' });
+  return { rib, clock, reg, events, blue, red, store, announce };
+}
+
+interface Shown {
+  type: number;
+  rd: string;
+  nextHop: string | undefined;
+  ecs: string;
+  mac?: string;
+  ip?: string | undefined;
+  vni?: number;
+  l3vni?: number | undefined;
+  pmsi?: string | undefined;
+}
+
+/** What FRR would show of a route: enough to check every field an agent's announcement sets. */
+function show(p: Path): Shown {
+  const r = p.nlri as EvpnRoute;
+  const ecs = formatExtCommunities(decodeExtCommunities(p.attrs.extCommunities ?? Buffer.alloc(0)));
+  const base = { type: r.routeType, rd: 'rd' in r ? formatRd(r.rd) : '', nextHop: p.attrs.nextHop?.join('.'), ecs };
+  if (r.kind === 'mac-ip') {
+    return { ...base, mac: formatMac(r.mac), ip: r.ip?.join('.'), vni: labelToVni(r.label1), l3vni: r.label2 && labelToVni(r.label2) };
+  }
+  if (r.kind === 'inclusive-multicast') {
+    return { ...base, pmsi: p.attrs.pmsiTunnel && formatPmsiTunnel((decodePmsiTunnel(p.attrs.pmsiTunnel) as { ok: true; value: never }).value) };
+  }
+  return base;
+}
+
+function localRoutes(rib: Rib) {
+  return [...rib.destinations(L2VPN_EVPN)].flatMap((d) => d.paths.filter((p) => p.source.id === 'local')).map(show);
+}
+
+test('a new VM becomes MAC and MAC+IP routes with sequence 0 and its VTEP\'s type-3 route (RFC 7432 §7.2, §7.3, §15)', async () => {
+  const { rib, announce } = setup();
+  const r = await announce('52:54:00:aa:bb:01', '10.0.0.21', ['10.1.0.5']);
+  assert.equal(r.seq, 0);
+  assert.equal(r.changed, true);
+  assert.equal(r.routes.length, 3);
+  const ecs = 'RT:65000:10100 ET:8 MM:0';
+  assert.deepEqual(localRoutes(rib), [
+    { type: 2, rd: '10.0.0.21:10100', nextHop: '10.0.0.21', ecs, mac: '52:54:00:aa:bb:01', ip: undefined, vni: 10100, l3vni: undefined },
+    { type: 2, rd: '10.0.0.21:10100', nextHop: '10.0.0.21', ecs, mac: '52:54:00:aa:bb:01', ip: '10.1.0.5', vni: 10100, l3vni: undefined },
+    { type: 3, rd: '10.0.0.21:10100', nextHop: '10.0.0.21', ecs: 'RT:65000:10100 ET:8', pmsi: 'type: ingress-repl, label: 10100, tunnel-id: 10.0.0.21' },
+  ]);
+});
+
+test('with an L3 VNI, MAC+IP routes carry label 2 and the Router\'s MAC (RFC 9135 §5, §8.1)', async () => {
+  const { rib, announce, red } = setup();
+  await announce('52:54:00:aa:bb:02', '10.0.0.21', ['10.3.0.5'], 'vm-r', red);
+  const routes = localRoutes(rib).filter((r) => r.type === 2);
+  assert.equal(routes[0]!.l3vni, undefined);
+  assert.equal(routes[1]!.l3vni, 50000);
+  assert.match(routes[1]!.ecs, /Rmac:02:00:00:00:00:aa/);
+  assert.doesNotMatch(routes[0]!.ecs, /Rmac/);
+});
+
+test('announcing the same VM again changes nothing: same sequence, no RIB change, no event', async () => {
+  const { rib, announce, events } = setup();
+  await announce('52:54:00:aa:bb:01', '10.0.0.21', ['10.1.0.5']);
+  let changes = 0;
+  rib.changes$.subscribe(() => changes++);
+  const again = await announce('52:54:00:aa:bb:01', '10.0.0.21', ['10.1.0.5']);
+  assert.equal(again.changed, false);
+  assert.equal(again.seq, 0);
+  assert.equal(changes, 0);
+  assert.equal(events.length, 1);
+});
+
+test('a move to another VTEP takes the next sequence number and withdraws the old location and its type-3 route', async () => {
+  const { rib, announce, events } = setup();
+  await announce('52:54:00:aa:bb:01', '10.0.0.21', ['10.1.0.5']);
+  const r = await announce('52:54:00:aa:bb:01', '10.0.0.22', ['10.1.0.5']);
+  assert.equal(r.seq, 1);
+  assert.equal(r.previousVtep, '10.0.0.21');
+  const routes = localRoutes(rib);
+  assert.deepEqual(routes.map((x) => [x.type, x.rd, x.nextHop]), [
+    [2, '10.0.0.22:10100', '10.0.0.22'],
+    [2, '10.0.0.22:10100', '10.0.0.22'],
+    [3, '10.0.0.22:10100', '10.0.0.22'],
+  ]);
+  assert.ok(routes.filter((x) => x.type === 2).every((x) => x.ecs.endsWith('MM:1')));
+  assert.deepEqual(events.map((e) => [e.kind, e.fromVtep, e.toVtep, e.seq]), [
+    ['arrival', undefined, '10.0.0.21', 0],
+    ['move', '10.0.0.21', '10.0.0.22', 1],
+  ]);
+});
+
+test('a MAC known elsewhere in the network starts one above the highest known number; another network\'s does not count', async () => {
+  const { rib, announce } = setup();
+  const remote = (seq: number, rt: string) => ({
+    origin: Origin.Igp, asPath: [], nextHop: ipToBytes('10.0.0.99'),
+    extCommunities: encodeExtCommunities([
+      { kind: 'route-target', format: 'as2', admin: 65000, assigned: Number(rt) },
+      { kind: 'mac-mobility', sticky: false, seq },
+    ]),
+  });
+  rib.announce(PEER, L2VPN_EVPN, macIpRoute({ rd: '10.0.0.99:1', tag: 0, mac: '52:54:00:aa:bb:01', label1: Buffer.from([0, 0x27, 0x74]) }), remote(5, '10100'));
+  rib.announce(PEER, L2VPN_EVPN, macIpRoute({ rd: '10.0.0.99:2', tag: 0, mac: '52:54:00:aa:bb:02', label1: Buffer.from([0, 0x27, 0x74]) }), remote(9, '10999'));
+  assert.equal((await announce('52:54:00:aa:bb:01', '10.0.0.21')).seq, 6);
+  assert.equal((await announce('52:54:00:aa:bb:02', '10.0.0.21', [], 'vm-2')).seq, 0);
+});
+
+test('sequence numbers wrap as RFC 7432 §15 / RFC 1982 say: after 4294967295 comes 0', async () => {
+  const { rib, announce } = setup();
+  rib.announce(PEER, L2VPN_EVPN, macIpRoute({ rd: '10.0.0.99:1', tag: 0, mac: '52:54:00:aa:bb:01', label1: Buffer.from([0, 0x27, 0x74]) }), {
+    origin: Origin.Igp, asPath: [], nextHop: ipToBytes('10.0.0.99'),
+    extCommunities: encodeExtCommunities([{ kind: 'route-target', format: 'as2', admin: 65000, assigned: 10100 }, { kind: 'mac-mobility', sticky: false, seq: 0xffffffff }]),
+  });
+  assert.equal((await announce('52:54:00:aa:bb:01', '10.0.0.21')).seq, 0);
+});
+
+test('new addresses at the same VTEP keep the sequence number; a dropped address is withdrawn', async () => {
+  const { rib, announce, events } = setup();
+  await announce('52:54:00:aa:bb:01', '10.0.0.21', ['10.1.0.5', '10.1.0.6']);
+  const r = await announce('52:54:00:aa:bb:01', '10.0.0.21', ['10.1.0.6', '10.1.0.7']);
+  assert.equal(r.seq, 0);
+  assert.deepEqual(localRoutes(rib).filter((x) => x.type === 2).map((x) => x.ip), [undefined, '10.1.0.6', '10.1.0.7']);
+  assert.equal(events.at(-1)!.kind, 'update');
+});
+
+test('the type-3 route stays while any VM of the network is at the VTEP', async () => {
+  const { rib, announce, reg, blue } = setup();
+  await announce('52:54:00:aa:bb:01', '10.0.0.21', [], 'vm-1');
+  const second = await announce('52:54:00:aa:bb:02', '10.0.0.21', [], 'vm-2');
+  assert.equal(second.routes.length, 1, 'the second VM does not bring the type-3 route again');
+  const imets = () => localRoutes(rib).filter((x) => x.type === 3).length;
+  await reg.withdraw({ network: blue, mac: '52:54:00:aa:bb:01' });
+  assert.equal(imets(), 1);
+  const gone = await reg.withdraw({ network: blue, mac: '52:54:00:aa:bb:02' });
+  assert.equal(gone.length, 2, 'the last VM\'s withdraw reports its MAC route and the type-3 route');
+  assert.equal(imets(), 0);
+  assert.deepEqual(localRoutes(rib), []);
+});
+
+test('domain errors: MAC held by another VM, unknown VM, VM id mismatch', async () => {
+  const { reg, announce, blue } = setup();
+  await announce('52:54:00:aa:bb:01', '10.0.0.21', [], 'vm-1');
+  await assert.rejects(announce('52:54:00:aa:bb:01', '10.0.0.21', [], 'vm-2'), (e: unknown) => e instanceof VmError && e.kind === 'failed-precondition' && /belongs to VM "vm-1"/.test(e.message));
+  await assert.rejects(reg.withdraw({ network: blue, mac: '52:54:00:aa:bb:09' }), (e: unknown) => e instanceof VmError && e.kind === 'not-found');
+  await assert.rejects(reg.withdraw({ network: blue, mac: '52:54:00:aa:bb:01', vmId: 'vm-9' }), (e: unknown) => e instanceof VmError && e.kind === 'invalid-argument');
+});
+
+test('an acknowledged VM is in the store, and a new registry over that store re-originates it with the same sequence number', async () => {
+  const first = setup();
+  await first.announce('52:54:00:aa:bb:01', '10.0.0.21', ['10.1.0.5']);
+  await first.announce('52:54:00:aa:bb:01', '10.0.0.22', ['10.1.0.5']);
+  await first.announce('52:54:00:aa:bb:03', '10.0.0.21', [], 'vm-3');
+  await first.reg.withdraw({ network: first.blue, mac: '52:54:00:aa:bb:03' });
+  const second = setup(first.store);
+  assert.equal(await second.reg.restore(), 1);
+  assert.deepEqual(localRoutes(second.rib), localRoutes(first.rib));
+  assert.equal(second.reg.list()[0]!.seq, 1);
+  const mm = [...second.rib.destinations(L2VPN_EVPN)].map((d) => d.best && macMobility(decodeExtCommunities(d.best.attrs.extCommunities!)));
+  assert.deepEqual(mm, [{ seq: 1, sticky: false }, { seq: 1, sticky: false }, undefined]);
+});
+
+test('list filters by network and VTEP', async () => {
+  const { reg, announce, red } = setup();
+  await announce('52:54:00:aa:bb:01', '10.0.0.21', [], 'vm-1');
+  await announce('52:54:00:aa:bb:02', '10.0.0.22', [], 'vm-2');
+  await announce('52:54:00:aa:bb:03', '10.0.0.22', [], 'vm-3', red);
+  assert.deepEqual(reg.list({ vtep: '10.0.0.22' }).map((v) => v.vmId), ['vm-2', 'vm-3']);
+  assert.deepEqual(reg.list({ network: 'blue' }).map((v) => v.vmId), ['vm-1', 'vm-2']);
+});
