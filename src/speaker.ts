@@ -13,12 +13,13 @@ import './evpn/index.js';
 import './vpn/index.js';
 import { type Clock, systemClock } from './core/clock.js';
 import { ipToBytes } from './core/ip.js';
+import { type Result, err, ok } from './core/result.js';
 import type { Log } from './core/log.js';
 import type { Config, NeighborConfig, OriginateConfig } from './config/index.js';
 import { type Endpoint, Listener } from './bgp/session/listener.js';
 import { Subject } from 'rxjs';
 import { Peer, type PeerEvent } from './bgp/session/peer.js';
-import { AsPathSegmentType, Origin } from './bgp/wire/constants.js';
+import { AsPathSegmentType, CeaseSubcode, Origin } from './bgp/wire/constants.js';
 import type { PathAttributes } from './bgp/wire/attributes.js';
 import { type FamilyKey, familyByName } from './bgp/wire/family.js';
 import { parsePrefix } from './bgp/wire/prefix.js';
@@ -26,10 +27,18 @@ import { Rib } from './rib/rib.js';
 import { SessionGroups } from './bgp/session/groups.js';
 import { Metrics } from './metrics.js';
 import { LOCAL_SOURCE_ID, type PathSource } from './rib/path.js';
+import { Authority } from './api/auth.js';
+import { createControlService } from './api/control-service.js';
+import { createMobilityService } from './api/mobility-service.js';
+import { type ApiServer, startApiServer } from './api/server.js';
+import { MemoryVmStore, type VmStore, openJournalStore } from './store/vm-store.js';
+import { VmNetwork } from './vm/network.js';
+import { VmRegistry } from './vm/registry.js';
 
 export interface SpeakerEndpoints {
   readonly bgp?: Endpoint;
   readonly metrics?: Endpoint;
+  readonly api?: Endpoint;
 }
 
 const ORIGINS = { igp: Origin.Igp, egp: Origin.Egp, incomplete: Origin.Incomplete } as const;
@@ -42,6 +51,13 @@ function familiesOf(n: NeighborConfig): FamilyKey[] {
   });
 }
 
+export type PeerResetMode = 'hard' | 'soft-in' | 'soft-out' | 'soft-both';
+
+export interface PeerResetError {
+  readonly kind: 'not-found' | 'not-established' | 'unsupported';
+  readonly message: string;
+}
+
 export class Speaker {
   readonly rib = new Rib();
   readonly peers = new Map<string, Peer>();
@@ -51,6 +67,10 @@ export class Speaker {
   private readonly listener: Listener;
   private readonly localSource: PathSource;
   private metrics?: Metrics;
+  /** VMs hypervisor agents announced: set by start() when networks or the API are configured. */
+  vms?: VmRegistry;
+  private store?: VmStore;
+  private api?: ApiServer;
 
   constructor(
     readonly config: Config,
@@ -71,6 +91,8 @@ export class Speaker {
 
   async start(): Promise<SpeakerEndpoints> {
     for (const o of this.config.originate) this.originate(o);
+    // Stored VMs are back in the RIB before any session opens, so peers get them in their first UPDATEs.
+    await this.startVms();
     for (const n of this.config.neighbors) this.addPeer(n);
     let bgp: Endpoint | undefined;
     const l = this.config.listen;
@@ -81,15 +103,46 @@ export class Speaker {
       this.metrics = new Metrics(this);
       metrics = await this.metrics.listen(m.address, m.port);
     }
+    if (this.config.api.enabled) this.api = await this.startApi();
     for (const p of this.peers.values()) p.start();
-    return { bgp, metrics };
+    return { bgp, metrics, api: this.api?.endpoint };
   }
 
-  /** Cease / Administrative Shutdown to every peer, then close the listener. */
+  /**
+   * Watches of VM events end (with OK), the API closes, then Cease /
+   * Administrative Shutdown to every peer, the listener, the store.
+   */
   async stop(): Promise<void> {
+    this.vms?.close();
+    await this.api?.close();
     await Promise.all([...this.peers.values()].map((p) => p.stop()));
     await this.listener.close();
     await this.metrics?.close();
+    await this.store?.close();
+  }
+
+  private async startVms(): Promise<void> {
+    if (this.config.networks.length === 0 && !this.config.api.enabled) return;
+    const log = this.log.child({ component: 'vms' });
+    this.store = this.config.store !== undefined ? await openJournalStore(this.config.store, log) : new MemoryVmStore();
+    const networks = new Map(this.config.networks.map((n) => [n.name, new VmNetwork(n, this.config.routerId)]));
+    this.vms = new VmRegistry(networks, this.rib, this.localSource, this.store, this.clock, log);
+    const restored = await this.vms.restore();
+    if (this.config.store !== undefined) log.info(`${restored} VM(s) restored from ${this.config.store}`, { event: 'vms-restored', count: restored });
+  }
+
+  private startApi(): Promise<ApiServer> {
+    const api = this.config.api;
+    const log = this.log.child({ component: 'api' });
+    const authority = new Authority(api);
+    return startApiServer(
+      api,
+      {
+        control: createControlService(this, authority, log, api),
+        mobility: this.vms && createMobilityService(this.vms, authority, api, log),
+      },
+      log,
+    );
   }
 
   addPeer(n: NeighborConfig): Peer {
@@ -105,6 +158,7 @@ export class Speaker {
         families: familiesOf(n),
         shutdownMessage: n.shutdownMessage,
         rrClient: n.routeReflectorClient,
+        description: n.description,
       },
       {
         asn: this.config.asn,
@@ -120,6 +174,49 @@ export class Speaker {
     this.peers.set(n.address, peer);
     peer.events$.subscribe((e) => this.peerEvents$.next(e));
     return peer;
+  }
+
+  /**
+   * Removes a neighbour at run time: Cease / Peer De-configured (RFC 4486
+   * §4) on its session, then every path it sent leaves the RIB. False if
+   * there was no such neighbour.
+   */
+  async deletePeer(address: string): Promise<boolean> {
+    const peer = this.peers.get(address);
+    if (!peer) return false;
+    // Out of the map first, so the listener refuses the peer's reconnection attempts.
+    this.peers.delete(address);
+    await peer.stop({ subcode: CeaseSubcode.PeerDeconfigured });
+    this.rib.dropSource(address);
+    this.log.info(`neighbor ${address} removed`, { peer: address });
+    return true;
+  }
+
+  /**
+   * Resets a neighbour's session. 'hard': Cease / Administrative Reset (RFC
+   * 4486, `message` as RFC 9003 text), then it reconnects. 'soft-in':
+   * ROUTE-REFRESH for every negotiated family (RFC 2918). 'soft-out': our
+   * Adj-RIB-Out sent again. Soft resets need an Established session.
+   */
+  resetPeer(address: string, mode: PeerResetMode, message?: string): Result<void, PeerResetError> {
+    const peer = this.peers.get(address);
+    if (!peer) return err({ kind: 'not-found', message: `neighbor ${address} is not configured` });
+    if (mode === 'hard') {
+      peer.reset(message);
+      return ok(undefined);
+    }
+    if (peer.state !== 'Established') {
+      return err({ kind: 'not-established', message: `session with ${address} is ${peer.state}, not Established` });
+    }
+    if (mode === 'soft-in' || mode === 'soft-both') {
+      const r = peer.requestRefresh();
+      if (!r.ok) return err({ kind: 'unsupported', message: r.error });
+    }
+    if (mode === 'soft-out' || mode === 'soft-both') {
+      const r = peer.resendAll();
+      if (!r.ok) return err({ kind: 'not-established', message: r.error });
+    }
+    return ok(undefined);
   }
 
   /** Withdraws a route this speaker originated; false if there was none. */

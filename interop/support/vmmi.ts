@@ -36,6 +36,8 @@ export interface VmmiOptions {
   readonly clusterId?: string;
   readonly neighbors: readonly VmmiNeighbor[];
   readonly originate?: readonly VmmiRoute[];
+  /** More top-level YAML (networks:, api:, store:), appended as is. */
+  readonly extraYaml?: string;
 }
 
 export function vmmiYaml(o: VmmiOptions): string {
@@ -64,7 +66,9 @@ export function vmmiYaml(o: VmmiOptions): string {
     lines.push(`  - { family: ${r.family}, prefix: "${r.prefix}", next-hop: "${r.nextHop}"${extra ? `, ${extra}` : ''} }`);
   }
   if ((o.originate ?? []).length === 0) lines[lines.length - 1] = 'originate: []';
-  return `${lines.join('\n')}\n`;
+  // Without api: the built-in port 50051 would be shared by every vmmid a test run starts.
+  if (!(o.extraYaml ?? '').includes('api:')) lines.push('api: { listen: false }');
+  return `${lines.join('\n')}\n${o.extraYaml ?? ''}`;
 }
 
 /** A logger that keeps entries in memory, so a test can assert on what vmmi logged. */

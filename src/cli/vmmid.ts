@@ -55,13 +55,14 @@ try {
   const ep = await speaker.start();
   const where = ep.bgp ? `${ep.bgp.address}:${ep.bgp.port}` : 'not listening (listen disabled)';
   const metrics = ep.metrics ? `, metrics http://${ep.metrics.address}:${ep.metrics.port}/metrics` : '';
-  log.info(`vmmid started: BGP ${where}${metrics}, AS ${config.asn}, router-id ${config.routerId}, ${config.neighbors.length} neighbor(s)`, {
+  const tls = config.api.tls ? (config.api.tls.clientCa ? 'mTLS' : 'TLS') : 'plain text';
+  const grpc = ep.api ? `, gRPC API ${ep.api.address}:${ep.api.port} (${tls})` : ', gRPC API off';
+  log.info(`vmmid started: BGP ${where}${grpc}${metrics}, AS ${config.asn}, router-id ${config.routerId}, ${config.neighbors.length} neighbor(s)`, {
     event: 'started',
     bgp: ep.bgp,
     metrics: ep.metrics,
-    grpc: null,
+    grpc: ep.api ?? null,
   });
-  log.info('gRPC API: not part of this build yet (planned: the API issue); BGP only', { event: 'grpc' });
 } catch (e) {
   log.error(`vmmid failed to start: ${e instanceof Error ? e.message : String(e)}`);
   await log.close();

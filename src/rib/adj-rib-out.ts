@@ -120,6 +120,11 @@ export class AdjRibOut {
     return undefined;
   }
 
+  /** The routes of a family the peer has been sent, with the attributes they were sent with (read-only view). */
+  *sent(family: FamilyKey): Generator<{ readonly nlri: Nlri; readonly attrs: PathAttributes }> {
+    for (const e of this.families.get(family)?.entries.values() ?? []) if (e.sent !== undefined) yield { nlri: e.nlri, attrs: e.sent };
+  }
+
   /** How many routes of a family the peer has been sent. */
   sentCount(family: FamilyKey): number {
     let n = 0;

@@ -31,15 +31,22 @@ export function checkMac(text: string): string {
 
 function canonicalIp(field: string, text: string): { text: string; bytes: Buffer } {
   const t = text.trim();
+  // A zone index names a link on the agent's host; it means nothing in a route.
+  if (t.includes('%')) throw invalid(`${field}: "${text}" has a zone index; give the address without %zone`);
   const bytes = isIP(t) === 0 ? undefined : ipToBytes(t);
   if (!bytes) throw invalid(`${field}: "${text}" is not an IPv4 or IPv6 address`);
   return { text: bytesToIp(bytes), bytes };
 }
 
+/** 0.0.0.0/::, IPv4 224/4 and above (multicast, reserved, broadcast), IPv6 ff00::/8. */
 function isUnspecifiedOrMulticast(b: Buffer): boolean {
   if (b.every((x) => x === 0)) return true;
-  if (b.length === 4) return b[0]! >= 224 || (b[0] === 255 && b.every((x) => x === 255));
-  return b[0] === 0xff;
+  return b.length === 4 ? b[0]! >= 224 : b[0] === 0xff;
+}
+
+/** RFC 4291 §2.5.6: fe80::/10 is valid on one link only, so it is no use to a remote PE. */
+function isIpv6LinkLocal(b: Buffer): boolean {
+  return b.length === 16 && b[0] === 0xfe && (b[1]! & 0xc0) === 0x80;
 }
 
 /** A VM's addresses: unicast, deduplicated, IPv4 and IPv6 both allowed. */
@@ -49,6 +56,7 @@ export function checkIps(ips: readonly string[]): string[] {
   ips.forEach((text, i) => {
     const ip = canonicalIp(`ips[${i}]`, text);
     if (isUnspecifiedOrMulticast(ip.bytes)) throw invalid(`ips[${i}]: ${ip.text} is not a unicast host address`);
+    if (isIpv6LinkLocal(ip.bytes)) throw invalid(`ips[${i}]: ${ip.text} is link-local; announce the VM's global addresses`);
     out.add(ip.text);
   });
   return [...out];

@@ -1,8 +1,11 @@
 import { type Socket, connect } from 'node:net';
 import { Subject } from 'rxjs';
+import { type Result, err, ok } from '../../core/result.js';
 import type { Clock } from '../../core/clock.js';
 import { ipToBytes } from '../../core/ip.js';
 import type { Log } from '../../core/log.js';
+import type { PathAttributes } from '../wire/attributes.js';
+import type { Nlri } from '../wire/nlri.js';
 import type { PathSource } from '../../rib/path.js';
 import type { Rib } from '../../rib/rib.js';
 import { FsmRunner, rfc4271Jitter } from '../fsm/runner.js';
@@ -36,6 +39,8 @@ export interface PeerSettings {
   readonly shutdownMessage?: string;
   /** RFC 4456: this iBGP peer is a route-reflector client. */
   readonly rrClient: boolean;
+  /** Free text from the config (`description:`), for people. */
+  readonly description?: string;
 }
 
 export interface LocalSpeaker {
@@ -62,6 +67,8 @@ export interface PeerStatus {
 }
 
 const DEFAULT_DECODE: DecodeContext = { fourOctetAs: false };
+/** How long after a hard reset only the peer may open the connection (its idle hold is about 1 s). */
+const RESET_QUIET_MS = 2_000;
 
 /**
  * One configured neighbour: its FSM, its TCP connection(s) and the two RIB
@@ -94,6 +101,17 @@ export class Peer {
   private peerGr?: GracefulRestartCapability;
   /** A NOTIFICATION went either way in this session (RFC 4724 §4.2: then no graceful restart). */
   private notified = false;
+  /** When the FSM entered its current state (clock time). */
+  private stateSince: number;
+  /** The Cease a ManualStop sends instead of Administrative Shutdown (RFC 4486 subcodes 3 and 4). */
+  private ceaseAs?: Notify;
+  /**
+   * After a hard reset, no connection is opened before this time (clock ms):
+   * the peer, back from Idle after its idle hold time, usually connects to us
+   * first, and a connection of ours that met it still in Idle would be
+   * refused (and both sides would back off).
+   */
+  private quietUntil = 0;
 
   constructor(
     readonly settings: PeerSettings,
@@ -106,6 +124,7 @@ export class Peer {
     this.id = settings.address;
     this.ibgp = settings.remoteAs === local.asn;
     this.gr = new GracefulRestartHelper(rib, settings.address, clock, log);
+    this.stateSince = clock.now();
     this.fsm = this.newFsm();
   }
 
@@ -126,16 +145,105 @@ export class Peer {
     };
   }
 
+  /** Since when the session is in its current state (clock ms). */
+  get since(): number {
+    return this.stateSince;
+  }
+
+  /** The hold time in force: negotiated once the peer's OPEN arrived, else the configured one. */
+  get holdTime(): number {
+    const s = this.fsm.state;
+    return s === 'OpenConfirm' || s === 'Established' ? this.fsm.context.negotiatedHoldTime : this.settings.holdTime;
+  }
+
+  /** Families both sides negotiated; empty until the peer's OPEN arrived. */
+  get negotiatedFamilies(): ReadonlySet<FamilyKey> {
+    return this.negotiated?.families ?? new Set();
+  }
+
+  /** The peer's BGP Identifier from its OPEN, while a session has one. */
+  get peerRouterId(): number | undefined {
+    return this.negotiated?.peerRouterId;
+  }
+
+  /** What this session has been sent of a family (its Adj-RIB-Out); nothing when not Established. */
+  advertised(family: FamilyKey): Iterable<{ readonly nlri: Nlri; readonly attrs: PathAttributes }> {
+    return this.membership?.outbound.adjOut.sent(family) ?? [];
+  }
+
+  /** How many routes of a family this session has been sent. */
+  advertisedCount(family: FamilyKey): number {
+    return this.membership?.outbound.adjOut.sentCount(family) ?? 0;
+  }
+
+  /**
+   * Hard reset: Cease / Administrative Reset (RFC 4486 §4, with the RFC 9003
+   * text), then the session starts again. For a while only the peer's
+   * connection is taken (see `quietUntil`); after that we dial out as usual.
+   */
+  reset(message?: string): void {
+    if (this.stopped) return;
+    this.ceaseAs = this.cease(CeaseSubcode.AdministrativeReset, message);
+    this.fsm.dispatch({ type: 'ManualStop' });
+    this.ceaseAs = undefined;
+    this.dropCandidate();
+    this.connecting?.destroy();
+    this.connecting = undefined;
+    this.quietUntil = this.clock.now() + RESET_QUIET_MS;
+    this.fsm.dispatch({ type: this.settings.passive ? 'ManualStartPassive' : 'ManualStart' });
+  }
+
+  /**
+   * RFC 2918 soft reset inbound: asks the peer to send every negotiated
+   * family again. Returns the families asked for; an error when the session
+   * is not Established or the peer did not advertise route refresh.
+   */
+  requestRefresh(): Result<FamilyKey[], string> {
+    const n = this.negotiated;
+    if (this.fsm.state !== 'Established' || !n) return err(`session with ${this.id} is ${this.fsm.state}, not Established`);
+    if (!n.routeRefresh) return err(`${this.id} did not advertise the route refresh capability (RFC 2918)`);
+    const families = [...n.families];
+    for (const f of families) {
+      const refresh = { afi: familyAfi(f), safi: familySafi(f), subtype: RouteRefreshSubtype.Normal };
+      this.send(encodeMessage({ type: MessageType.RouteRefresh, refresh }));
+    }
+    this.log.info(`route refresh requested for ${families.map(familyName).join(', ')}`);
+    return ok(families);
+  }
+
+  /** Soft reset outbound: the Adj-RIB-Out of every negotiated family is sent again. */
+  resendAll(): Result<FamilyKey[], string> {
+    const n = this.negotiated;
+    if (this.fsm.state !== 'Established' || !n || !this.membership) {
+      return err(`session with ${this.id} is ${this.fsm.state}, not Established`);
+    }
+    const families = [...n.families];
+    for (const f of families) this.sendFamilyAgain(f, n);
+    this.log.info(`Adj-RIB-Out sent again for ${families.map(familyName).join(', ')}`);
+    return ok(families);
+  }
+
+  private cease(subcode: CeaseSubcode, message?: string): Notify {
+    const text = message ?? (subcode === CeaseSubcode.AdministrativeShutdown ? this.settings.shutdownMessage : undefined);
+    return { code: ErrorCode.Cease, subcode, data: text ? shutdownData(text) : Buffer.alloc(0) };
+  }
+
   start(): void {
     this.stopped = false;
     this.fsm.dispatch({ type: this.settings.passive ? 'ManualStartPassive' : 'ManualStart' });
   }
 
-  /** ManualStop: Cease / Administrative Shutdown (with the RFC 9003 text if configured). Resolves once the socket is closed. */
-  async stop(): Promise<void> {
+  /**
+   * ManualStop: Cease / Administrative Shutdown (with the RFC 9003 text if
+   * configured), or another Cease subcode such as Peer De-configured (RFC
+   * 4486). Resolves once the socket is closed.
+   */
+  async stop(cease?: { readonly subcode: CeaseSubcode; readonly message?: string }): Promise<void> {
     this.stopped = true;
     const sock = this.conn?.socket;
+    if (cease) this.ceaseAs = this.cease(cease.subcode, cease.message);
     this.fsm.dispatch({ type: 'ManualStop' });
+    this.ceaseAs = undefined;
     this.dropCandidate();
     this.connecting?.destroy();
     if (sock && !sock.destroyed) await new Promise<void>((resolve) => sock.once('close', () => resolve()));
@@ -179,6 +287,7 @@ export class Peer {
       jitter: rfc4271Jitter(),
     });
     fsm.onTransition((from, to) => {
+      this.stateSince = this.clock.now();
       this.log.info(`${from} -> ${to}`, { event: 'state', from, to });
       this.events$.next({ type: 'state', peer: this.id, from, to });
     });
@@ -234,7 +343,7 @@ export class Peer {
   }
 
   private openConnection(): void {
-    if (this.conn || this.connecting) return;
+    if (this.conn || this.connecting || this.clock.now() < this.quietUntil) return;
     const s = this.settings;
     const socket = connect({ host: s.address, port: s.port, localAddress: s.localAddress });
     this.connecting = socket;
@@ -452,9 +561,9 @@ export class Peer {
   private sendNotification(notify: Notify): void {
     let n = notify;
     const msg = this.settings.shutdownMessage;
-    if (n.code === ErrorCode.Cease && n.subcode === CeaseSubcode.AdministrativeShutdown && n.data.length === 0 && msg) {
-      n = { ...n, data: shutdownData(msg) };
-    }
+    const adminShutdown = n.code === ErrorCode.Cease && n.subcode === CeaseSubcode.AdministrativeShutdown && n.data.length === 0;
+    if (adminShutdown && this.ceaseAs) n = this.ceaseAs;
+    else if (adminShutdown && msg) n = { ...n, data: shutdownData(msg) };
     this.lastError = `sent ${describeNotification(n)}`;
     this.notified = true;
     if (this.conn) {
@@ -526,10 +635,15 @@ export class Peer {
     const family = familyKey(rr.afi, rr.safi);
     const n = this.negotiated;
     if (!n || !n.families.has(family) || rr.subtype !== RouteRefreshSubtype.Normal) return;
+    this.sendFamilyAgain(family, n);
+    this.log.info(`route refresh for ${familyName(family)} answered`);
+  }
+
+  /** The family's table once more, framed by BoRR/EoRR when enhanced refresh was negotiated (RFC 7313 §4). */
+  private sendFamilyAgain(family: FamilyKey, n: Negotiated): void {
     const marker = (subtype: RouteRefreshSubtype): Buffer =>
       encodeMessage({ type: MessageType.RouteRefresh, refresh: { afi: familyAfi(family), safi: familySafi(family), subtype } });
     if (n.enhancedRouteRefresh) this.send(marker(RouteRefreshSubtype.BeginningOfRouteRefresh));
     this.membership?.refresh(family, n.enhancedRouteRefresh ? marker(RouteRefreshSubtype.EndOfRouteRefresh) : undefined);
-    this.log.info(`route refresh for ${familyName(family)} answered`);
   }
 }

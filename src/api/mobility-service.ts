@@ -1,0 +1,127 @@
+/**
+ * MobilityService: translates agents' calls into VmRegistry calls and its
+ * answers and events into proto messages. Checks who may speak for which
+ * VTEP and network; the rules of what a VM becomes live in src/vm.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { filter, map } from 'rxjs';
+import type { Log } from '../core/log.js';
+import type { ApiConfig } from '../config/types.js';
+import type { MobilityEvent } from '../../gen/proto/vmmi/v1/MobilityEvent.js';
+import type { MobilityServiceHandlers } from '../../gen/proto/vmmi/v1/MobilityService.js';
+import type { NetworkRef__Output } from '../../gen/proto/vmmi/v1/NetworkRef.js';
+import type { Vm } from '../../gen/proto/vmmi/v1/Vm.js';
+import type { VmRecord } from '../store/vm-store.js';
+import { VmError } from '../vm/errors.js';
+import type { VmNetwork } from '../vm/network.js';
+import type { VmEvent, VmRegistry } from '../vm/registry.js';
+import { checkIps, checkMac, checkVmId, checkVni, checkVtep } from '../vm/validate.js';
+import type { Authority } from './auth.js';
+import { routeToProto, timestamp } from './convert.js';
+import { ApiError, invalidArgument, notFound, serverStream, unary } from './status.js';
+import { streamFrom } from './watch.js';
+
+const STATUS_OF: Record<VmError['kind'], grpc.status> = {
+  'invalid-argument': grpc.status.INVALID_ARGUMENT,
+  'not-found': grpc.status.NOT_FOUND,
+  'failed-precondition': grpc.status.FAILED_PRECONDITION,
+};
+
+/** A domain VmError with its gRPC status; anything else unchanged. */
+function withStatus(e: unknown): unknown {
+  return e instanceof VmError ? new ApiError(STATUS_OF[e.kind], e.message) : e;
+}
+
+/** Field checks throw VmError; give them their status right where the field is read. */
+function domainCheck<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw withStatus(e);
+  }
+}
+
+const EVENT_KIND = { arrival: 'ARRIVAL', departure: 'DEPARTURE', move: 'MOVE', update: 'UPDATE' } as const;
+
+export function eventToProto(e: VmEvent): MobilityEvent {
+  return {
+    kind: EVENT_KIND[e.kind], vmId: e.vmId, network: e.network, vni: e.vni, mac: e.mac, ips: [...e.ips],
+    fromVtep: e.fromVtep ?? '', toVtep: e.toVtep ?? '', sequence: e.seq, time: timestamp(e.time), agent: e.agent,
+  };
+}
+
+export function createMobilityService(vms: VmRegistry, authority: Authority, api: ApiConfig, log: Log): MobilityServiceHandlers {
+  const network = (ref: NetworkRef__Output | null): VmNetwork => {
+    if (ref?.ref === 'name') {
+      const n = vms.network(ref.name ?? '');
+      if (!n) throw notFound(`network "${ref.name}" is not configured (networks: in the config)`);
+      return n;
+    }
+    if (ref?.ref === 'vni') {
+      const vni = domainCheck(() => checkVni(ref.vni ?? 0));
+      const n = vms.networkByVni(vni);
+      if (!n) throw notFound(`no network has VNI ${vni} (networks: in the config)`);
+      return n;
+    }
+    throw invalidArgument('network is required: set network.name or network.vni');
+  };
+  const vmToProto = (v: VmRecord): Vm => ({
+    vmId: v.vmId, network: v.network, vni: vms.network(v.network)?.vni ?? 0, mac: v.mac, ips: [...v.ips], vtep: v.vtep,
+    sequence: v.seq, agent: v.agent, since: timestamp(v.since),
+  });
+
+  return {
+    AnnounceVm: unary(log, 'AnnounceVm', async (call) => {
+      const id = authority.identify(call);
+      const r = call.request;
+      const vmId = domainCheck(() => checkVmId(r.vmId));
+      const net = network(r.network);
+      const mac = domainCheck(() => checkMac(r.mac));
+      const ips = domainCheck(() => checkIps(r.ips));
+      const vtep = domainCheck(() => checkVtep(r.vtep));
+      authority.requireAgent(id, net.name, vtep);
+      const res = await vms.announce({ vmId, network: net, mac, ips, vtep, agent: id.name }).catch((e: unknown) => {
+        throw withStatus(e);
+      });
+      return {
+        sequence: res.seq,
+        routes: res.routes.map((p) => routeToProto(p, true)),
+        changed: res.changed,
+        previousVtep: res.previousVtep ?? '',
+      };
+    }),
+
+    WithdrawVm: unary(log, 'WithdrawVm', async (call) => {
+      const id = authority.identify(call);
+      const r = call.request;
+      const net = network(r.network);
+      const mac = domainCheck(() => checkMac(r.mac));
+      const held = vms.list({ network: net.name }).find((v) => v.mac === mac);
+      // The agent must own the VTEP the VM is at; an unknown VM is NOT_FOUND whoever asks.
+      if (held) authority.requireAgent(id, net.name, held.vtep);
+      const gone = await vms.withdraw({ network: net, mac, vmId: r.vmId === '' ? undefined : r.vmId }).catch((e: unknown) => {
+        throw withStatus(e);
+      });
+      return { routes: gone.map((p) => routeToProto(p, true)) };
+    }),
+
+    ListVms: unary(log, 'ListVms', async (call) => {
+      authority.requireReader(authority.identify(call));
+      const r = call.request;
+      if (r.network !== '' && !vms.network(r.network)) throw notFound(`network "${r.network}" is not configured`);
+      const vtep = r.vtep === '' ? undefined : domainCheck(() => checkVtep(r.vtep));
+      return { vms: vms.list({ network: r.network || undefined, vtep }).map(vmToProto) };
+    }),
+
+    WatchMobility: serverStream(log, 'WatchMobility', async (call) => {
+      authority.requireReader(authority.identify(call));
+      const want = call.request.network;
+      if (want !== '' && !vms.network(want)) throw notFound(`network "${want}" is not configured`);
+      const events = vms.events$.pipe(
+        filter((e) => want === '' || e.network === want),
+        map(eventToProto),
+      );
+      streamFrom(events, call, api.watchBuffer, log);
+    }),
+  };
+}
