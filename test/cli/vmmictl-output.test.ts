@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import { EXIT, exitCodeOf, statusName } from '../../src/cli/ctl/errors.js';
+import { FAMILY_CHOICES, familyName } from '../../src/cli/ctl/filter.js';
+import { JsonArrayWriter, Progress, duration, jsonArray, jsonDocument, total } from '../../src/cli/ctl/output.js';
+import { formatFields, formatTable } from '../../src/cli/ctl/table.js';
+import { isFamilyName } from '../../src/config/families.js';
+
+test('formatTable aligns columns, right-aligns ">" columns and leaves no trailing blanks', () => {
+  const t = formatTable(['NAME', '>COUNT', 'NOTE'], [
+    ['a', '1', 'x'],
+    ['longer', '100', ''],
+  ]);
+  assert.equal(t, 'NAME    COUNT  NOTE\na           1  x\nlonger    100\n');
+  assert.equal(formatTable(['A', 'B'], []), 'A  B\n');
+});
+
+test('formatFields aligns the keys', () => {
+  assert.equal(formatFields([['a', '1'], ['long key', 'two'], ['empty', '']]), 'a         1\nlong key  two\nempty\n');
+});
+
+test('JSON arrays are valid whole, and written nowhere before the first item', () => {
+  const chunks: string[] = [];
+  const w = new JsonArrayWriter((t) => chunks.push(t));
+  assert.deepEqual(chunks, []);
+  w.push({ a: 1, _a: 'a' });
+  w.push({ b: [2] });
+  w.end();
+  assert.equal(chunks.join(''), '[\n{"a":1},\n{"b":[2]}\n]\n');
+  assert.deepEqual(JSON.parse(chunks.join('')), [{ a: 1 }, { b: [2] }]);
+  assert.equal(jsonArray([]), '[]\n');
+  // proto-loader's synthetic keys of optional fields are left out.
+  assert.equal(jsonDocument({ med: 5, _med: 'med' }), '{\n  "med": 5\n}\n');
+});
+
+test('exit codes by gRPC status', () => {
+  const want: [grpc.status, number][] = [
+    [grpc.status.OK, 0],
+    [grpc.status.INVALID_ARGUMENT, 3],
+    [grpc.status.NOT_FOUND, 4],
+    [grpc.status.ALREADY_EXISTS, 5],
+    [grpc.status.PERMISSION_DENIED, 6],
+    [grpc.status.UNAUTHENTICATED, 6],
+    [grpc.status.FAILED_PRECONDITION, 7],
+    [grpc.status.UNAVAILABLE, 8],
+    [grpc.status.INTERNAL, 2],
+    [grpc.status.DEADLINE_EXCEEDED, 2],
+    [grpc.status.RESOURCE_EXHAUSTED, 2],
+    [grpc.status.UNKNOWN, 2],
+  ];
+  for (const [code, exit] of want) assert.equal(exitCodeOf(code), exit, statusName(code));
+  assert.equal(EXIT.usage, 1);
+  assert.equal(statusName(grpc.status.NOT_FOUND), 'NOT_FOUND');
+});
+
+test('every family choice maps to a name vmmid knows', () => {
+  for (const c of FAMILY_CHOICES) assert.ok(isFamilyName(familyName(c)), c);
+  assert.equal(familyName('evpn'), 'l2vpn-evpn');
+  assert.equal(familyName('ipv4'), 'ipv4-unicast');
+  assert.equal(familyName('ipv6'), 'ipv6-unicast');
+  assert.equal(familyName('ipv4-vpn'), 'ipv4-vpn');
+});
+
+test('durations and uint64 totals', () => {
+  assert.equal(duration(0), '0s');
+  assert.equal(duration(59.9), '59s');
+  assert.equal(duration(192), '3m12s');
+  assert.equal(duration(7500), '2h05m');
+  assert.equal(duration(3 * 86400 + 4 * 3600 + 5), '3d04h');
+  assert.equal(total([{ family: 'a', count: '18446744073709551615' }, { family: 'b', count: '1' }]), '18446744073709551616');
+  assert.equal(total([]), '0');
+});
+
+test('the progress line appears after a while, redraws with \\r, and is erased at the end', async () => {
+  let text = '';
+  const p = new Progress(true, 'routes', { write: (t: string) => (text += t) }, 30, 10);
+  p.add(5);
+  await new Promise((r) => setTimeout(r, 80));
+  p.add(2);
+  await new Promise((r) => setTimeout(r, 30));
+  p.stop();
+  assert.ok(text.startsWith('\rreceived 5 routes…'), JSON.stringify(text));
+  assert.ok(text.includes('\rreceived 7 routes…'), JSON.stringify(text));
+  assert.ok(text.endsWith('\r\x1b[K'), JSON.stringify(text));
+
+  let quiet = '';
+  const fast = new Progress(true, 'routes', { write: (t: string) => (quiet += t) }, 30, 10);
+  fast.add(1);
+  fast.stop();
+  const off = new Progress(false, 'routes', { write: (t: string) => (quiet += t) }, 0, 10);
+  await new Promise((r) => setTimeout(r, 50));
+  off.stop();
+  assert.equal(quiet, '', 'nothing for a listing that ends quickly, nothing when disabled');
+});
