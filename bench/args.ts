@@ -1,4 +1,4 @@
-export const SUITES = ['codec', 'ingest', 'rr', 'store'] as const;
+export const SUITES = ['codec', 'ingest', 'rr', 'store', 'api'] as const;
 export type Suite = (typeof SUITES)[number];
 /** rr takes minutes at its default sizes, and store measures the disk rather than vmmi's code, so they run only when named. */
 export const DEFAULT_SUITES: readonly Suite[] = ['codec', 'ingest'];
@@ -28,7 +28,7 @@ export interface BenchArgs {
   readonly heapProfDir?: string;
 }
 
-export const USAGE = `usage: npm run bench -- [codec] [ingest] [rr] [store] [--routes N[,N...]] [--runs N] [--timeout SECONDS]
+export const USAGE = `usage: npm run bench -- [codec] [ingest] [rr] [store] [api] [--routes N[,N...]] [--runs N] [--timeout SECONDS]
                         [--receivers vmmid,frr,gobgp] [--clients N[,N...]] [--gobgp-routes N[,N...]]
                         [--cpu-prof DIR] [--heap-prof DIR]
   codec     encode, frame and decode a table in memory (default 1,000,000 routes)
@@ -37,6 +37,9 @@ export const USAGE = `usage: npm run bench -- [codec] [ingest] [rr] [store] [--r
             (default --routes 100000,1000000 --clients 1,4; GoBGP at --gobgp-routes 10000,20000 only)
   store     the durable VM store: fsync'd put latency, 64-caller group-commit throughput, replay time
             (in the OS temp dir, or under $VMMI_BENCH_STORE_DIR)
+  api       AnnounceVm → UPDATE at 4 established peers through the real vmmid: median/p99 over
+            10,000 sequential announcements, then the sustained rate from 64 callers (--routes N
+            sets the number of announcements)
   --routes        table sizes; each suite runs once per size
   --runs N        timed runs per measurement, best reported (default 3)
   --timeout S     per ingest or rr run (default ingest 120, rr 300)

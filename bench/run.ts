@@ -1,5 +1,5 @@
 /**
- * npm run bench -- [codec] [ingest] [rr] [store] [--routes N[,N...]] [--runs N] [--timeout S] [--receivers ...] [--clients ...] [--cpu-prof DIR]
+ * npm run bench -- [codec] [ingest] [rr] [store] [api] [--routes N[,N...]] [--runs N] [--timeout S] [--receivers ...] [--clients ...] [--cpu-prof DIR]
  * See bench/README.md.
  */
 import { cpus } from 'node:os';
@@ -9,6 +9,7 @@ import { CODEC_DEFAULT_ROUTES, runCodec } from './codec.js';
 import { INGEST_DEFAULT_ROUTES, runIngest } from './ingest.js';
 import { RR_DEFAULTS, runRr } from './rr.js';
 import { runStore } from './store.js';
+import { API_DEFAULTS, runApi } from './api.js';
 
 async function main(): Promise<number> {
   if (process.argv.includes('--help') || process.argv.includes('-h')) {
@@ -62,6 +63,12 @@ async function main(): Promise<number> {
         }
         case 'store':
           await runStore(args.runs);
+          break;
+        case 'api':
+          for (const announcements of args.routes ?? [API_DEFAULTS.announcements]) {
+            const passed = await runApi({ ...API_DEFAULTS, announcements });
+            ok = ok && passed;
+          }
           break;
       }
       console.log('');
