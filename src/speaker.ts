@@ -163,7 +163,8 @@ export class Speaker {
       {
         asn: this.config.asn,
         routerId: this.config.routerIdNumber,
-        clusterId: this.config.neighbors.some((x) => x.routeReflectorClient) ? this.config.clusterId : undefined,
+        // A client added at run time (AddPeer) makes us a reflector as much as a configured one.
+        clusterId: n.routeReflectorClient || this.config.neighbors.some((x) => x.routeReflectorClient) ? this.config.clusterId : undefined,
         hostname: hostname(),
       },
       this.rib,
