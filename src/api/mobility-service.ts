@@ -5,6 +5,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { filter, map } from 'rxjs';
+import { ipToBytes } from '../core/ip.js';
 import type { Log } from '../core/log.js';
 import type { ApiConfig } from '../config/types.js';
 import type { MobilityEvent } from '../../gen/proto/vmmi/v1/MobilityEvent.js';
@@ -15,7 +16,7 @@ import type { VmRecord } from '../store/vm-store.js';
 import { VmError } from '../vm/errors.js';
 import type { VmNetwork } from '../vm/network.js';
 import type { VmEvent, VmRegistry } from '../vm/registry.js';
-import { checkIps, checkMac, checkVmId, checkVni, checkVtep } from '../vm/validate.js';
+import { checkHostIp, checkIps, checkMac, checkVmId, checkVni, checkVtep } from '../vm/validate.js';
 import type { Authority } from './auth.js';
 import { routeToProto, timestamp } from './convert.js';
 import { ApiError, invalidArgument, notFound, serverStream, unary } from './status.js';
@@ -41,12 +42,15 @@ function domainCheck<T>(fn: () => T): T {
   }
 }
 
-const EVENT_KIND = { arrival: 'ARRIVAL', departure: 'DEPARTURE', move: 'MOVE', update: 'UPDATE' } as const;
+const EVENT_KIND = {
+  arrival: 'ARRIVAL', departure: 'DEPARTURE', move: 'MOVE', update: 'UPDATE', 'moved-away': 'MOVED_AWAY', conflict: 'CONFLICT', refused: 'REFUSED',
+} as const;
 
 export function eventToProto(e: VmEvent): MobilityEvent {
   return {
     kind: EVENT_KIND[e.kind], vmId: e.vmId, network: e.network, vni: e.vni, mac: e.mac, ips: [...e.ips],
     fromVtep: e.fromVtep ?? '', toVtep: e.toVtep ?? '', sequence: e.seq, time: timestamp(e.time), agent: e.agent,
+    detail: e.detail ?? '', sticky: e.sticky,
   };
 }
 
@@ -67,7 +71,7 @@ export function createMobilityService(vms: VmRegistry, authority: Authority, api
   };
   const vmToProto = (v: VmRecord): Vm => ({
     vmId: v.vmId, network: v.network, vni: vms.network(v.network)?.vni ?? 0, mac: v.mac, ips: [...v.ips], vtep: v.vtep,
-    sequence: v.seq, agent: v.agent, since: timestamp(v.since),
+    sequence: v.seq, agent: v.agent, since: timestamp(v.since), sticky: v.sticky === true,
   });
 
   return {
@@ -80,7 +84,7 @@ export function createMobilityService(vms: VmRegistry, authority: Authority, api
       const ips = domainCheck(() => checkIps(r.ips));
       const vtep = domainCheck(() => checkVtep(r.vtep));
       authority.requireAgent(id, net.name, vtep);
-      const res = await vms.announce({ vmId, network: net, mac, ips, vtep, agent: id.name }).catch((e: unknown) => {
+      const res = await vms.announce({ vmId, network: net, mac, ips, vtep, agent: id.name, sticky: r.sticky }).catch((e: unknown) => {
         throw withStatus(e);
       });
       return {
@@ -111,6 +115,19 @@ export function createMobilityService(vms: VmRegistry, authority: Authority, api
       if (r.network !== '' && !vms.network(r.network)) throw notFound(`network "${r.network}" is not configured`);
       const vtep = r.vtep === '' ? undefined : domainCheck(() => checkVtep(r.vtep));
       return { vms: vms.list({ network: r.network || undefined, vtep }).map(vmToProto) };
+    }),
+
+    ResolveAddress: unary(log, 'ResolveAddress', async (call) => {
+      authority.requireReader(authority.identify(call));
+      const net = network(call.request.network);
+      if (call.request.ip.trim() === '') throw invalidArgument('ip is required: the IPv4 or IPv6 address to resolve');
+      const ip = domainCheck(() => checkHostIp('ip', call.request.ip));
+      const found = vms.resolve(net, ipToBytes(ip)!);
+      if (!found) throw notFound(`no MAC/IP route binds ${ip} in network ${net.name}`);
+      return {
+        mac: found.mac, vtep: found.vtep, source: found.source, sequence: found.seq,
+        router: found.arpNd?.router ?? false, override: found.arpNd?.override ?? false, immutable: found.arpNd?.immutable ?? false,
+      };
     }),
 
     WatchMobility: serverStream(log, 'WatchMobility', async (call) => {

@@ -48,7 +48,8 @@ export interface MobilityCandidate {
   readonly attrs: PathAttributes;
 }
 
-function compareBytes(a: Buffer | undefined, b: Buffer | undefined): number {
+/** §15.1's "lower IP address" order: IPv4 before IPv6, then byte by byte; 0 when either is missing. */
+export function compareAddressBytes(a: Buffer | undefined, b: Buffer | undefined): number {
   if (!a || !b) return 0;
   return a.length !== b.length ? a.length - b.length : Buffer.compare(a, b);
 }
@@ -84,8 +85,8 @@ export function keepLowestOriginator<T extends MobilityCandidate>(c: readonly T[
   const esis = new Set(c.map((p) => (isMacIpRoute(p.nlri) && !isZeroEsi(p.nlri.esi) ? p.nlri.esi.raw.toString('hex') : '')));
   if (esis.size === 1 && !esis.has('')) return c;
   let low = c[0]!;
-  for (const p of c) if (compareBytes(p.attrs.nextHop, low.attrs.nextHop) < 0) low = p;
-  return c.filter((p) => compareBytes(p.attrs.nextHop, low.attrs.nextHop) === 0);
+  for (const p of c) if (compareAddressBytes(p.attrs.nextHop, low.attrs.nextHop) < 0) low = p;
+  return c.filter((p) => compareAddressBytes(p.attrs.nextHop, low.attrs.nextHop) === 0);
 }
 
 /** RFC 7432 §15: a MAC learned locally takes one above the highest sequence number known for it. */

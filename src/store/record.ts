@@ -21,6 +21,8 @@ export interface VmRecord {
   readonly agent: string;
   /** ms since epoch. */
   readonly since: number;
+  /** RFC 7432 §15.2 static MAC; absent in lines written before it existed. */
+  readonly sticky?: boolean;
 }
 
 /** One journal line: `{"op":"put",...record}` or `{"op":"del","network":…,"mac":…}`. */
@@ -40,7 +42,10 @@ export function encodeOp(op: JournalOp): string {
   // Field order fixed by hand so the file reads the same way every time.
   if (op.op === 'del') return `${JSON.stringify({ op: 'del', network: op.network, mac: op.mac })}\n`;
   const r = op.record;
-  const line = { op: 'put', vmId: r.vmId, network: r.network, mac: r.mac, ips: r.ips, vtep: r.vtep, seq: r.seq, agent: r.agent, since: r.since };
+  const line = {
+    op: 'put', vmId: r.vmId, network: r.network, mac: r.mac, ips: r.ips, vtep: r.vtep, seq: r.seq, agent: r.agent, since: r.since,
+    ...(r.sticky === true ? { sticky: true } : {}),
+  };
   return `${JSON.stringify(line)}\n`;
 }
 
@@ -81,7 +86,7 @@ export function checkRecord(v: Readonly<Record<string, unknown>>): Result<VmReco
   const key = checkKey(v['network'], v['mac']);
   if (!key.ok) return key;
   const { network, mac } = key.value;
-  const { vmId, ips, vtep, seq, agent, since } = v;
+  const { vmId, ips, vtep, seq, agent, since, sticky } = v;
   if (typeof vmId !== 'string' || vmId === '') return err('vmId must be a non-empty string');
   if (!Array.isArray(ips) || !ips.every((ip): ip is string => typeof ip === 'string' && isIP(ip) !== 0)) {
     return err('ips must be an array of IP addresses');
@@ -90,7 +95,8 @@ export function checkRecord(v: Readonly<Record<string, unknown>>): Result<VmReco
   if (typeof seq !== 'number' || !Number.isInteger(seq) || seq < 0 || seq > UINT32_MAX) return err('seq must be an integer 0..4294967295');
   if (typeof agent !== 'string') return err('agent must be a string');
   if (typeof since !== 'number' || !Number.isSafeInteger(since) || since < 0) return err('since must be a non-negative integer (ms since epoch)');
-  return ok({ vmId, network, mac, ips: [...ips], vtep, seq, agent, since });
+  if (sticky !== undefined && typeof sticky !== 'boolean') return err('sticky must be true or false');
+  return ok({ vmId, network, mac, ips: [...ips], vtep, seq, agent, since, ...(sticky === true ? { sticky: true } : {}) });
 }
 
 export function checkKey(network: unknown, mac: unknown): Result<{ network: string; mac: string }, string> {

@@ -1,6 +1,7 @@
 /**
- * Every EVPN MAC/IP destination in the RIB, by MAC, so a VM arrival finds the
- * sequence numbers already known for its MAC (RFC 7432 §15) without scanning
+ * Every EVPN MAC/IP destination in the RIB, by MAC and by IP, so a VM arrival
+ * finds the sequence numbers already known for its MAC (RFC 7432 §15) and an
+ * ARP/ND question finds the MAC bound to an IP (RFC 9161), without scanning
  * the table. Kept from the RIB's best-path changes: a destination exists
  * exactly while it has a best path.
  */
@@ -12,6 +13,7 @@ import { isMacIpRoute } from '../evpn/mobility.js';
 
 export class MacIndex {
   private readonly keys = new Map<string, Set<string>>();
+  private readonly byIp = new Map<string, Set<string>>();
   private readonly sub: Subscription;
 
   constructor(private readonly rib: Rib) {
@@ -25,7 +27,15 @@ export class MacIndex {
 
   /** Every path (any RD, any IP, any source) the RIB holds for MAC/IP routes of `mac`. */
   pathsFor(mac: Buffer): Path[] {
-    const keys = this.keys.get(mac.toString('latin1'));
+    return this.paths(this.keys.get(mac.toString('latin1')));
+  }
+
+  /** Every path of MAC/IP routes that bind `ip` (4 or 16 bytes) to some MAC. */
+  pathsForIp(ip: Buffer): Path[] {
+    return this.paths(this.byIp.get(ip.toString('latin1')));
+  }
+
+  private paths(keys: Set<string> | undefined): Path[] {
     if (!keys) return [];
     const out: Path[] = [];
     for (const k of keys) out.push(...(this.rib.destination(L2VPN_EVPN, k)?.paths ?? []));
@@ -38,20 +48,28 @@ export class MacIndex {
 
   private add(p: Path): void {
     if (!isMacIpRoute(p.nlri)) return;
-    const id = p.nlri.mac.toString('latin1');
-    let set = this.keys.get(id);
-    if (!set) {
-      set = new Set();
-      this.keys.set(id, set);
-    }
-    set.add(p.nlri.key);
+    addTo(this.keys, p.nlri.mac.toString('latin1'), p.nlri.key);
+    if (p.nlri.ip) addTo(this.byIp, p.nlri.ip.toString('latin1'), p.nlri.key);
   }
 
   private remove(p: Path): void {
     if (!isMacIpRoute(p.nlri)) return;
-    const id = p.nlri.mac.toString('latin1');
-    const set = this.keys.get(id);
-    set?.delete(p.nlri.key);
-    if (set?.size === 0) this.keys.delete(id);
+    removeFrom(this.keys, p.nlri.mac.toString('latin1'), p.nlri.key);
+    if (p.nlri.ip) removeFrom(this.byIp, p.nlri.ip.toString('latin1'), p.nlri.key);
   }
+}
+
+function addTo(index: Map<string, Set<string>>, id: string, key: string): void {
+  let set = index.get(id);
+  if (!set) {
+    set = new Set();
+    index.set(id, set);
+  }
+  set.add(key);
+}
+
+function removeFrom(index: Map<string, Set<string>>, id: string, key: string): void {
+  const set = index.get(id);
+  set?.delete(key);
+  if (set?.size === 0) index.delete(id);
 }

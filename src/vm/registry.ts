@@ -7,23 +7,24 @@
  * originated for the old one. Sequence numbers follow RFC 7432 §15 through
  * evpn/mobility.ts, the same rules route selection uses.
  */
-import { Subject } from 'rxjs';
+import { Subject, type Subscription } from 'rxjs';
+import { bytesToIp, ipToBytes } from '../core/ip.js';
 import type { Clock } from '../core/clock.js';
 import type { Log } from '../core/log.js';
 import { L2VPN_EVPN } from '../bgp/wire/family.js';
 import type { Nlri } from '../bgp/wire/nlri.js';
-import { routeTargets, decodeExtCommunities, sameRouteTarget } from '../evpn/ext-communities.js';
-import { nextLocalSeq } from '../evpn/mobility.js';
-import { parseMac } from '../evpn/mac.js';
+import { type ArpNd, routeTargets, decodeExtCommunities, sameRouteTarget } from '../evpn/ext-communities.js';
+import { compareAddressBytes, compareSeq, isMacIpRoute, mobilityOf, nextLocalSeq } from '../evpn/mobility.js';
+import { formatMac, parseMac } from '../evpn/mac.js';
 import type { Path, PathSource } from '../rib/path.js';
-import type { Rib } from '../rib/rib.js';
+import type { BestChange, Rib } from '../rib/rib.js';
 import type { VmRecord, VmStore } from '../store/vm-store.js';
 import { invalid, notFound, precondition } from './errors.js';
 import { MacIndex } from './mac-index.js';
 import type { VmNetwork } from './network.js';
 import { type OriginatedRoute, inclusiveMulticast, macIpRoutes } from './routes.js';
 
-export type VmEventKind = 'arrival' | 'departure' | 'move' | 'update';
+export type VmEventKind = 'arrival' | 'departure' | 'move' | 'update' | 'moved-away' | 'conflict' | 'refused';
 
 export interface VmEvent {
   readonly kind: VmEventKind;
@@ -36,7 +37,20 @@ export interface VmEvent {
   readonly toVtep?: string;
   readonly seq: number;
   readonly time: number;
+  /** The agent identity, or "bgp" when a peer's route caused it. */
   readonly agent: string;
+  readonly sticky: boolean;
+  /** Why, in words, for conflicts and refusals. */
+  readonly detail?: string;
+}
+
+/** What the EVPN table binds an IP to (RFC 9161). */
+export interface Resolved {
+  readonly mac: string;
+  readonly vtep: string;
+  readonly source: string;
+  readonly seq: number;
+  readonly arpNd?: ArpNd;
 }
 
 /** Checked, canonical input (see validate.ts). */
@@ -47,6 +61,8 @@ export interface AnnounceInput {
   readonly ips: readonly string[];
   readonly vtep: string;
   readonly agent: string;
+  /** RFC 7432 §15.2 static MAC. */
+  readonly sticky?: boolean;
 }
 
 export interface AnnounceResult {
@@ -78,6 +94,7 @@ export class VmRegistry {
   /** The last store write of each VM, so a repeated call acknowledges only what is durable. */
   private readonly durable = new Map<string, Promise<void>>();
   private readonly macs: MacIndex;
+  private readonly sub: Subscription;
 
   constructor(
     private readonly networks: ReadonlyMap<string, VmNetwork>,
@@ -88,6 +105,7 @@ export class VmRegistry {
     private readonly log: Log,
   ) {
     this.macs = new MacIndex(rib);
+    this.sub = rib.changes$.subscribe((c) => this.onBestChange(c));
   }
 
   network(name: string): VmNetwork | undefined {
@@ -121,7 +139,12 @@ export class VmRegistry {
     if (old && old.vmId !== i.vmId) {
       throw precondition(`MAC ${i.mac} in network ${i.network.name} belongs to VM "${old.vmId}"; withdraw it first or use that vm_id`);
     }
-    if (old && old.vtep === i.vtep && sameSet(old.ips, i.ips)) {
+    if (old?.sticky && old.vtep !== i.vtep) {
+      const detail = `MAC ${i.mac} in network ${i.network.name} is sticky (static) at ${old.vtep}; it does not move (RFC 7432 §15.2)`;
+      this.emit('refused', old, old.vtep, i.vtep, detail, i.agent);
+      throw precondition(`${detail}: withdraw it first`);
+    }
+    if (old && old.vtep === i.vtep && sameSet(old.ips, i.ips) && (old.sticky === true) === (i.sticky === true)) {
       await this.durable.get(key);
       return { seq: old.seq, routes: this.pathsOf(i.network, old, true), changed: false };
     }
@@ -131,6 +154,7 @@ export class VmRegistry {
     const record: VmRecord = {
       vmId: i.vmId, network: i.network.name, mac: i.mac, ips: [...i.ips], vtep: i.vtep, seq, agent: i.agent,
       since: old && !moved ? old.since : this.clock.now(),
+      ...(i.sticky === true ? { sticky: true } : {}),
     };
     this.vms.set(key, record);
     const broughtImet = this.originate(i.network, record);
@@ -165,9 +189,79 @@ export class VmRegistry {
     return this.vms.size;
   }
 
+  /**
+   * RFC 9161: the MAC bound to `ip` in `net`, from the MAC/IP route with the
+   * newest sequence number among every source's (a VM that just moved has two
+   * for a moment).
+   */
+  resolve(net: VmNetwork, ip: Buffer): Resolved | undefined {
+    let found: Path | undefined;
+    for (const p of this.macs.pathsForIp(ip)) {
+      if (!isMacIpRoute(p.nlri) || !this.inNetwork(net, p)) continue;
+      if (!found || compareSeq(mobilityOf(p.attrs).seq, mobilityOf(found.attrs).seq) > 0) found = p;
+    }
+    if (!found || !isMacIpRoute(found.nlri)) return undefined;
+    const ecs = found.attrs.extCommunities ? decodeExtCommunities(found.attrs.extCommunities) : [];
+    return {
+      mac: formatMac(found.nlri.mac),
+      vtep: found.attrs.nextHop ? bytesToIp(found.attrs.nextHop) : '',
+      source: found.source.id,
+      seq: mobilityOf(found.attrs).seq,
+      arpNd: ecs.find((e): e is ArpNd => e.kind === 'arp-nd'),
+    };
+  }
+
   close(): void {
+    this.sub.unsubscribe();
     this.macs.close();
     this.events$.complete();
+  }
+
+  /**
+   * RFC 7432 §15: a peer's route for a MAC we hold. A newer sequence number
+   * means the VM is now behind that PE: we withdraw ours. At an equal number
+   * the lower VTEP address wins (§15.1). A sticky MAC of ours stays (§15.2).
+   * Checked after the RIB update that brought it has finished.
+   */
+  private onBestChange(c: BestChange): void {
+    const remote = c.best;
+    if (c.family !== L2VPN_EVPN || !remote || remote.source.id === this.source.id || !isMacIpRoute(c.nlri)) return;
+    const mac = formatMac(c.nlri.mac);
+    for (const net of this.networks.values()) {
+      const key = keyOf(net.name, mac);
+      if (this.vms.has(key) && this.inNetwork(net, remote)) queueMicrotask(() => this.contest(net, key, remote));
+    }
+  }
+
+  private contest(net: VmNetwork, key: string, remote: Path): void {
+    const vm = this.vms.get(key);
+    const theirVtep = remote.attrs.nextHop ? bytesToIp(remote.attrs.nextHop) : '';
+    if (!vm || theirVtep === vm.vtep) return;
+    const theirs = mobilityOf(remote.attrs);
+    const order = compareSeq(theirs.seq, vm.seq);
+    const who = `${remote.source.id} advertises it from ${theirVtep} with sequence ${theirs.seq}${theirs.sticky ? ' (sticky)' : ''}`;
+    if (vm.sticky) {
+      if (order >= 0 || theirs.sticky) this.emit('conflict', vm, vm.vtep, theirVtep, `sticky MAC kept at ${vm.vtep}; ${who}`, 'bgp');
+      return;
+    }
+    const lowerThere = order === 0 && compareAddressBytes(remote.attrs.nextHop, ipToBytes(vm.vtep)) < 0;
+    if (theirs.sticky || order > 0 || lowerThere) {
+      this.vms.delete(key);
+      this.retire(net, vm, undefined);
+      const detail = theirs.sticky ? `${who}: a sticky MAC wins` : order > 0 ? `${who}: newer` : `${who}: same sequence, lower VTEP address wins`;
+      if (lowerThere) this.emit('conflict', vm, vm.vtep, theirVtep, detail, 'bgp');
+      this.emit('moved-away', { ...vm, seq: theirs.seq }, vm.vtep, theirVtep, detail, 'bgp');
+      this.persist(key, this.store.remove(vm.network, vm.mac)).catch((e: unknown) => {
+        this.log.error(`VM store: could not record that ${vm.mac} moved away: ${e instanceof Error ? e.message : String(e)}`, { mac: vm.mac });
+      });
+    } else if (order === 0) {
+      this.emit('conflict', vm, vm.vtep, theirVtep, `${who}: same sequence, ours (${vm.vtep}) is the lower VTEP address and stays`, 'bgp');
+    }
+  }
+
+  private inNetwork(net: VmNetwork, p: Path): boolean {
+    const rts = p.attrs.extCommunities ? routeTargets(decodeExtCommunities(p.attrs.extCommunities)) : [];
+    return rts.some((rt) => net.routeTargets.some((mine) => sameRouteTarget(rt, mine)));
   }
 
   /** Puts the VM's routes in the RIB; true when it also brought its (network, VTEP)'s type-3 route. */
@@ -211,16 +305,13 @@ export class VmRegistry {
   private knownPaths(net: VmNetwork, mac: string): Path[] {
     const bytes = parseMac(mac);
     if (!bytes.ok) return [];
-    return this.macs.pathsFor(bytes.value).filter((p) => {
-      const rts = p.attrs.extCommunities ? routeTargets(decodeExtCommunities(p.attrs.extCommunities)) : [];
-      return rts.some((rt) => net.routeTargets.some((mine) => sameRouteTarget(rt, mine)));
-    });
+    return this.macs.pathsFor(bytes.value).filter((p) => this.inNetwork(net, p));
   }
 
-  private emit(kind: VmEventKind, vm: VmRecord, fromVtep: string | undefined, toVtep: string | undefined): void {
+  private emit(kind: VmEventKind, vm: VmRecord, fromVtep: string | undefined, toVtep: string | undefined, detail?: string, agent = vm.agent): void {
     this.events$.next({
       kind, vmId: vm.vmId, network: vm.network, vni: this.networks.get(vm.network)?.vni ?? 0, mac: vm.mac, ips: vm.ips,
-      fromVtep, toVtep, seq: vm.seq, time: this.clock.now(), agent: vm.agent,
+      fromVtep, toVtep, seq: vm.seq, time: this.clock.now(), agent, sticky: vm.sticky === true, detail,
     });
   }
 

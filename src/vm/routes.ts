@@ -18,6 +18,8 @@ export interface VmLocation {
   readonly ips: readonly string[];
   readonly vtep: string;
   readonly seq: number;
+  /** RFC 7432 §15.2 static MAC: the sticky flag of MAC Mobility. */
+  readonly sticky?: boolean;
 }
 
 export interface OriginatedRoute<R> {
@@ -44,7 +46,7 @@ function vtepBytes(vtep: string): Buffer {
 export function macIpRoutes(net: VmNetwork, vm: VmLocation): OriginatedRoute<MacIpRoute>[] {
   const rd = net.rdFor(vm.vtep);
   const nextHop = vtepBytes(vm.vtep);
-  const mobility: ExtCommunity = { kind: 'mac-mobility', sticky: false, seq: vm.seq };
+  const mobility: ExtCommunity = { kind: 'mac-mobility', sticky: vm.sticky === true, seq: vm.seq };
   const l2Attrs: PathAttributes = {
     origin: Origin.Igp,
     asPath: [],

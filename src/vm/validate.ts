@@ -49,17 +49,18 @@ function isIpv6LinkLocal(b: Buffer): boolean {
   return b.length === 16 && b[0] === 0xfe && (b[1]! & 0xc0) === 0x80;
 }
 
+/** One host address of a VM, in canonical form; `field` names it in the message. */
+export function checkHostIp(field: string, text: string): string {
+  const ip = canonicalIp(field, text);
+  if (isUnspecifiedOrMulticast(ip.bytes)) throw invalid(`${field}: ${ip.text} is not a unicast host address`);
+  if (isIpv6LinkLocal(ip.bytes)) throw invalid(`${field}: ${ip.text} is link-local; announce the VM's global addresses`);
+  return ip.text;
+}
+
 /** A VM's addresses: unicast, deduplicated, IPv4 and IPv6 both allowed. */
 export function checkIps(ips: readonly string[]): string[] {
   if (ips.length > MAX_IPS) throw invalid(`ips has ${ips.length} addresses; at most ${MAX_IPS} per VM`);
-  const out = new Set<string>();
-  ips.forEach((text, i) => {
-    const ip = canonicalIp(`ips[${i}]`, text);
-    if (isUnspecifiedOrMulticast(ip.bytes)) throw invalid(`ips[${i}]: ${ip.text} is not a unicast host address`);
-    if (isIpv6LinkLocal(ip.bytes)) throw invalid(`ips[${i}]: ${ip.text} is link-local; announce the VM's global addresses`);
-    out.add(ip.text);
-  });
-  return [...out];
+  return [...new Set(ips.map((text, i) => checkHostIp(`ips[${i}]`, text)))];
 }
 
 export function checkVtep(text: string): string {

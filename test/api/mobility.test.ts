@@ -11,6 +11,7 @@ import { type VmmiClient, connect, isServiceError, unaryCall } from '../../src/a
 import type { AnnounceVmResponse__Output } from '../../gen/proto/vmmi/v1/AnnounceVmResponse.js';
 import type { ListVmsResponse__Output } from '../../gen/proto/vmmi/v1/ListVmsResponse.js';
 import type { WithdrawVmResponse__Output } from '../../gen/proto/vmmi/v1/WithdrawVmResponse.js';
+import type { ResolveAddressResponse__Output } from '../../gen/proto/vmmi/v1/ResolveAddressResponse.js';
 import type { AnnounceVmRequest } from '../../gen/proto/vmmi/v1/AnnounceVmRequest.js';
 import type { MobilityEvent__Output } from '../../gen/proto/vmmi/v1/MobilityEvent.js';
 import type { Speaker } from '../../src/speaker.js';
@@ -253,4 +254,20 @@ test('WatchMobility: a consumer that stops reading is ended with RESOURCE_EXHAUS
   assert.equal(status.status, grpc.status.RESOURCE_EXHAUSTED);
   assert.match(status.message, /too slow: more than 5 events waiting/);
   assert.equal((await announce(anon, { vmId: 'after', mac: '52:54:00:ff:ff:01' })).sequence, 0, 'the daemon still answers');
+});
+
+test('ResolveAddress answers the MAC of an IP from the EVPN table (RFC 9161); a sticky VM cannot be moved', async (t) => {
+  const { anon } = await setup(t);
+  const resolve = (ip: string, network: { name?: string; vni?: number } = { name: 'blue' }) =>
+    unaryCall<ResolveAddressResponse__Output>((cb) => anon.mobility.resolveAddress({ network, ip }, cb));
+  await rejects(resolve('10.1.0.5'), grpc.status.NOT_FOUND, /no MAC\/IP route binds 10.1.0.5 in network blue/);
+  await announce(anon, { sticky: true });
+  const r = await resolve('10.1.0.5', { vni: 10100 });
+  assert.deepEqual([r.mac, r.vtep, r.source, r.sequence], [VM.mac, '10.0.0.21', 'local', 0]);
+  await rejects(resolve(''), grpc.status.INVALID_ARGUMENT, /ip is required/);
+  await rejects(resolve('10.1.0'), grpc.status.INVALID_ARGUMENT, /ip: "10.1.0" is not an IPv4 or IPv6 address/);
+  await rejects(resolve('10.1.0.5', { name: 'green' }), grpc.status.NOT_FOUND, /green/);
+  await rejects(announce(anon, { sticky: true, vtep: '10.0.0.22' }), grpc.status.FAILED_PRECONDITION, /sticky \(static\) at 10.0.0.21/);
+  const vms = await unaryCall<ListVmsResponse__Output>((cb) => anon.mobility.listVms({}, cb));
+  assert.deepEqual(vms.vms.map((v) => [v.vtep, v.sticky]), [['10.0.0.21', true]]);
 });

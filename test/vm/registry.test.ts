@@ -205,3 +205,94 @@ test('list filters by network and VTEP', async () => {
   assert.deepEqual(reg.list({ vtep: '10.0.0.22' }).map((v) => v.vmId), ['vm-2', 'vm-3']);
   assert.deepEqual(reg.list({ network: 'blue' }).map((v) => v.vmId), ['vm-1', 'vm-2']);
 });
+
+/** A MAC/IP route of this MAC from another PE (PEER) at `vtep`, in network blue, with MAC Mobility. */
+function remoteRoute(rib: Rib, o: { mac: string; vtep: string; seq: number; sticky?: boolean; ip?: string; rd?: string; arpNd?: boolean }) {
+  const nlri = macIpRoute({ rd: o.rd ?? `${o.vtep}:10100`, tag: 0, mac: o.mac, ip: o.ip, label1: Buffer.from([0, 0x27, 0x74]) });
+  rib.announce(PEER, L2VPN_EVPN, nlri, {
+    origin: Origin.Igp, asPath: [], nextHop: ipToBytes(o.vtep),
+    extCommunities: encodeExtCommunities([
+      { kind: 'route-target', format: 'as2', admin: 65000, assigned: 10100 },
+      { kind: 'mac-mobility', sticky: o.sticky === true, seq: o.seq },
+      ...(o.arpNd ? [{ kind: 'arp-nd', router: true, override: false, immutable: true } as const] : []),
+    ]),
+  });
+  return nlri;
+}
+
+const settle = () => new Promise((r) => setImmediate(r));
+
+test('RFC 7432 §15: a peer advertising the MAC with a newer number takes it; vmmi withdraws its routes and forgets the VM', async () => {
+  const { rib, announce, reg, events, store } = setup();
+  await announce('52:54:00:aa:bb:01', '10.0.0.21', ['10.1.0.5']);
+  remoteRoute(rib, { mac: '52:54:00:aa:bb:01', vtep: '10.0.0.99', seq: 1 });
+  await settle();
+  assert.deepEqual(localRoutes(rib), [], 'our MAC, MAC+IP and type-3 routes are withdrawn');
+  assert.equal(reg.size, 0);
+  assert.deepEqual(await store.load(), []);
+  const e = events.at(-1)!;
+  assert.deepEqual([e.kind, e.fromVtep, e.toVtep, e.seq, e.agent], ['moved-away', '10.0.0.21', '10.0.0.99', 1, 'bgp']);
+});
+
+test('an older number from a peer changes nothing; at an equal number the lower VTEP address wins (§15.1) and a conflict is reported', async () => {
+  const older = setup();
+  await older.announce('52:54:00:aa:bb:01', '10.0.0.21');
+  await older.announce('52:54:00:aa:bb:01', '10.0.0.22'); // seq 1
+  remoteRoute(older.rib, { mac: '52:54:00:aa:bb:01', vtep: '10.0.0.5', seq: 0 });
+  await settle();
+  assert.equal(older.reg.size, 1);
+  assert.deepEqual(older.events.map((e) => e.kind), ['arrival', 'move']);
+
+  const oursLower = setup();
+  await oursLower.announce('52:54:00:aa:bb:01', '10.0.0.21');
+  remoteRoute(oursLower.rib, { mac: '52:54:00:aa:bb:01', vtep: '10.0.0.99', seq: 0 });
+  await settle();
+  assert.equal(oursLower.reg.size, 1, 'ours is the lower address: it stays');
+  assert.equal(oursLower.events.at(-1)!.kind, 'conflict');
+  assert.match(oursLower.events.at(-1)!.detail!, /ours \(10.0.0.21\) is the lower VTEP address/);
+
+  const theirsLower = setup();
+  await theirsLower.announce('52:54:00:aa:bb:01', '10.0.0.21');
+  remoteRoute(theirsLower.rib, { mac: '52:54:00:aa:bb:01', vtep: '10.0.0.5', seq: 0 });
+  await settle();
+  assert.equal(theirsLower.reg.size, 0, 'theirs is the lower address: we yield');
+  assert.deepEqual(theirsLower.events.slice(1).map((e) => e.kind), ['conflict', 'moved-away']);
+});
+
+test('a sticky MAC (§15.2) carries the sticky flag, is not moved by an agent, and a peer\'s newer route does not displace it', async () => {
+  const { rib, reg, blue, events } = setup();
+  const r = await reg.announce({ vmId: 'gw', network: blue, mac: '52:54:00:aa:bb:0a', ips: [], vtep: '10.0.0.21', agent: 'hv', sticky: true });
+  assert.deepEqual(macMobility(decodeExtCommunities(r.routes[0]!.attrs.extCommunities!)), { seq: 0, sticky: true });
+  await assert.rejects(
+    reg.announce({ vmId: 'gw', network: blue, mac: '52:54:00:aa:bb:0a', ips: [], vtep: '10.0.0.22', agent: 'hv', sticky: true }),
+    (e: unknown) => e instanceof VmError && e.kind === 'failed-precondition' && /sticky/.test(e.message),
+  );
+  assert.equal(events.at(-1)!.kind, 'refused');
+  remoteRoute(rib, { mac: '52:54:00:aa:bb:0a', vtep: '10.0.0.99', seq: 7 });
+  await settle();
+  assert.equal(reg.size, 1);
+  assert.equal(reg.list()[0]!.vtep, '10.0.0.21');
+  assert.equal(events.at(-1)!.kind, 'conflict');
+});
+
+test('a peer\'s sticky route takes a MAC from us whatever its number', async () => {
+  const { rib, announce, reg, events } = setup();
+  await announce('52:54:00:aa:bb:01', '10.0.0.21');
+  await announce('52:54:00:aa:bb:01', '10.0.0.22');
+  remoteRoute(rib, { mac: '52:54:00:aa:bb:01', vtep: '10.0.0.99', seq: 0, sticky: true });
+  await settle();
+  assert.equal(reg.size, 0);
+  assert.match(events.at(-1)!.detail!, /sticky MAC wins/);
+});
+
+test('RFC 9161: resolve answers the MAC bound to an IP, newest sequence first, with the RFC 9047 ARP/ND flags', async () => {
+  const { rib, announce, reg, blue } = setup();
+  assert.equal(reg.resolve(blue, ipToBytes('10.1.0.5')!), undefined);
+  await announce('52:54:00:aa:bb:01', '10.0.0.21', ['10.1.0.5']);
+  assert.deepEqual(reg.resolve(blue, ipToBytes('10.1.0.5')!), { mac: '52:54:00:aa:bb:01', vtep: '10.0.0.21', source: 'local', seq: 0, arpNd: undefined });
+  // The address moved to another VM behind a peer, with a newer number.
+  remoteRoute(rib, { mac: '52:54:00:aa:bb:02', vtep: '10.0.0.99', seq: 3, ip: '10.1.0.5', arpNd: true });
+  const r = reg.resolve(blue, ipToBytes('10.1.0.5')!);
+  assert.deepEqual([r?.mac, r?.vtep, r?.source, r?.seq, r?.arpNd?.immutable], ['52:54:00:aa:bb:02', '10.0.0.99', '192.0.2.9', 3, true]);
+  assert.equal(reg.resolve(blue, ipToBytes('10.1.0.6')!), undefined);
+});
