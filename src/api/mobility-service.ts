@@ -44,6 +44,7 @@ function domainCheck<T>(fn: () => T): T {
 
 const EVENT_KIND = {
   arrival: 'ARRIVAL', departure: 'DEPARTURE', move: 'MOVE', update: 'UPDATE', 'moved-away': 'MOVED_AWAY', conflict: 'CONFLICT', refused: 'REFUSED',
+  duplicate: 'DUPLICATE', 'duplicate-cleared': 'DUPLICATE_CLEARED',
 } as const;
 
 export function eventToProto(e: VmEvent): MobilityEvent {
@@ -92,6 +93,7 @@ export function createMobilityService(vms: VmRegistry, authority: Authority, api
         routes: res.routes.map((p) => routeToProto(p, true)),
         changed: res.changed,
         previousVtep: res.previousVtep ?? '',
+        duplicate: res.duplicate,
       };
     }),
 
@@ -128,6 +130,14 @@ export function createMobilityService(vms: VmRegistry, authority: Authority, api
         mac: found.mac, vtep: found.vtep, source: found.source, sequence: found.seq,
         router: found.arpNd?.router ?? false, override: found.arpNd?.override ?? false, immutable: found.arpNd?.immutable ?? false,
       };
+    }),
+
+    ClearDuplicate: unary(log, 'ClearDuplicate', async (call) => {
+      authority.requireOperator(authority.identify(call));
+      const net = network(call.request.network);
+      const mac = domainCheck(() => checkMac(call.request.mac));
+      if (!vms.clearDuplicate(net, mac)) throw notFound(`MAC ${mac} is not marked duplicate in network ${net.name}`);
+      return {};
     }),
 
     WatchMobility: serverStream(log, 'WatchMobility', async (call) => {

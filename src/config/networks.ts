@@ -6,7 +6,10 @@ import type { Result } from '../core/result.js';
 import { int, nonEmptyStr, readMap, type Check, type Ctx, type Val } from './schema.js';
 import type { NetworkConfig } from './types.js';
 
-const NETWORK_KEYS = ['name', 'vni', 'evi', 'l3-vni', 'vrf', 'router-mac', 'rd', 'route-targets'];
+const NETWORK_KEYS = ['name', 'vni', 'evi', 'l3-vni', 'vrf', 'router-mac', 'rd', 'route-targets', 'duplicate-detection'];
+const DUPLICATE_KEYS = ['max-moves', 'window', 'freeze'];
+/** Node fires longer timers at once (2^31-1 ms). */
+const MAX_FREEZE_S = 2_147_483;
 
 const NAME_EXPECTED = 'a network name of letters, digits, "_", "." and "-"';
 const VNI_EXPECTED = 'a VNI 1..16777215';
@@ -59,6 +62,19 @@ const routeTargets: Check<string[]> = (ctx, v) => {
     } else out.push(text);
   });
   return ok ? out : undefined;
+};
+
+/**
+ * RFC 7432 §15.1 N and M (defaults 5 and 180 s) and how long a duplicate
+ * MAC stays unadvertised (absent: until ClearDuplicate).
+ */
+const duplicateDetection: Check<NonNullable<NetworkConfig['duplicateDetection']>> = (ctx, v) => {
+  const f = readMap(ctx, v, DUPLICATE_KEYS);
+  if (!f) return undefined;
+  const maxMoves = f.optional('max-moves', int(2, 1000, 'a number of moves 2..1000')) ?? 5;
+  const window = f.optional('window', int(1, 86400, 'seconds 1..86400')) ?? 180;
+  const freeze = f.optional('freeze', int(1, MAX_FREEZE_S, `seconds 1..${MAX_FREEZE_S}`));
+  return { maxMoves, windowMs: window * 1000, ...(freeze !== undefined ? { freezeMs: freeze * 1000 } : {}) };
 };
 
 /** What the networks section resolved to. */
@@ -170,6 +186,8 @@ function readNetwork(ctx: Ctx, v: Val, asn: number | undefined, seen: State): Ne
     }
   }
 
+  const duplicates = f.optional('duplicate-detection', duplicateDetection);
+
   if (ctx.errors.length > before || name === undefined || l2 === undefined || e === undefined || rts === undefined) return undefined;
   return {
     name,
@@ -180,5 +198,6 @@ function readNetwork(ctx: Ctx, v: Val, asn: number | undefined, seen: State): Ne
     ...(mac !== undefined ? { routerMac: mac } : {}),
     ...(fixedRd !== undefined ? { rd: fixedRd } : {}),
     routeTargets: rts,
+    ...(duplicates !== undefined ? { duplicateDetection: duplicates } : {}),
   };
 }

@@ -44,6 +44,13 @@ export interface NetworkConfig {
   readonly rd?: string;
   /** Route targets as "ASN:n" or "IPv4:n"; default [`asn:vni`]. */
   readonly routeTargets: readonly string[];
+  /** RFC 7432 §15.1: absent = 5 moves within 180 s, no freeze (until cleared). */
+  readonly duplicateDetection?: {
+    readonly maxMoves: number;
+    readonly windowMs: number;
+    /** Absent: frozen until ClearDuplicate. */
+    readonly freezeMs?: number;
+  };
 }
 
 export interface ApiConfig {

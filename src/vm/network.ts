@@ -9,6 +9,7 @@ import { type RouteDistinguisher, parseRd } from '../bgp/wire/rd.js';
 import { type RouteTarget, parseRouteTarget } from '../evpn/ext-communities.js';
 import { type Label, labelFromVni } from '../evpn/label.js';
 import { parseMac } from '../evpn/mac.js';
+import { DEFAULT_DUPLICATE_POLICY, type DuplicatePolicy } from './duplicates.js';
 
 export class VmNetwork {
   readonly name: string;
@@ -18,6 +19,8 @@ export class VmNetwork {
   readonly l2Label: Label;
   readonly l3Label?: Label;
   readonly routerMac?: Buffer;
+  /** RFC 7432 §15.1 duplicate MAC detection: N moves within M seconds, optional freeze. */
+  readonly duplicatePolicy: DuplicatePolicy;
   private readonly fixedRd?: RouteDistinguisher;
   private readonly rds = new Map<string, RouteDistinguisher>();
 
@@ -33,6 +36,7 @@ export class VmNetwork {
     if (config.l3Vni !== undefined) this.l3Label = labelFromVni(config.l3Vni);
     if (config.routerMac !== undefined) this.routerMac = mustParse(parseMac(config.routerMac), config.routerMac);
     if (config.rd !== undefined) this.fixedRd = mustParse(parseRd(config.rd), config.rd);
+    this.duplicatePolicy = config.duplicateDetection ?? DEFAULT_DUPLICATE_POLICY;
   }
 
   /**

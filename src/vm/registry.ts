@@ -20,11 +20,13 @@ import type { Path, PathSource } from '../rib/path.js';
 import type { BestChange, Rib } from '../rib/rib.js';
 import type { VmRecord, VmStore } from '../store/vm-store.js';
 import { invalid, notFound, precondition } from './errors.js';
+import { type DuplicateEvent, DuplicateDetector } from './duplicates.js';
 import { MacIndex } from './mac-index.js';
 import type { VmNetwork } from './network.js';
 import { type OriginatedRoute, inclusiveMulticast, macIpRoutes } from './routes.js';
 
-export type VmEventKind = 'arrival' | 'departure' | 'move' | 'update' | 'moved-away' | 'conflict' | 'refused';
+export type VmEventKind =
+  | 'arrival' | 'departure' | 'move' | 'update' | 'moved-away' | 'conflict' | 'refused' | 'duplicate' | 'duplicate-cleared';
 
 export interface VmEvent {
   readonly kind: VmEventKind;
@@ -63,6 +65,8 @@ export interface AnnounceInput {
   readonly agent: string;
   /** RFC 7432 §15.2 static MAC. */
   readonly sticky?: boolean;
+  /** Part of a committed migration: counted apart from unplanned moves by duplicate detection. */
+  readonly planned?: boolean;
 }
 
 export interface AnnounceResult {
@@ -71,6 +75,8 @@ export interface AnnounceResult {
   readonly routes: readonly Path[];
   readonly changed: boolean;
   readonly previousVtep?: string;
+  /** The MAC is marked duplicate (RFC 7432 §15.1): stored, not advertised. */
+  readonly duplicate: boolean;
 }
 
 export interface WithdrawInput {
@@ -95,6 +101,9 @@ export class VmRegistry {
   private readonly durable = new Map<string, Promise<void>>();
   private readonly macs: MacIndex;
   private readonly sub: Subscription;
+  /** RFC 7432 §15.1: VMs whose MAC moved too often; kept, but their routes are withdrawn. */
+  private readonly suppressed = new Set<string>();
+  readonly duplicates: DuplicateDetector;
 
   constructor(
     private readonly networks: ReadonlyMap<string, VmNetwork>,
@@ -106,6 +115,7 @@ export class VmRegistry {
   ) {
     this.macs = new MacIndex(rib);
     this.sub = rib.changes$.subscribe((c) => this.onBestChange(c));
+    this.duplicates = new DuplicateDetector(clock, (e) => this.onDuplicate(e));
   }
 
   network(name: string): VmNetwork | undefined {
@@ -146,22 +156,32 @@ export class VmRegistry {
     }
     if (old && old.vtep === i.vtep && sameSet(old.ips, i.ips) && (old.sticky === true) === (i.sticky === true)) {
       await this.durable.get(key);
-      return { seq: old.seq, routes: this.pathsOf(i.network, old, true), changed: false };
+      const duplicate = this.suppressed.has(key);
+      return { seq: old.seq, routes: duplicate ? [] : this.pathsOf(i.network, old, true), changed: false, duplicate };
     }
     const moved = old !== undefined && old.vtep !== i.vtep;
     // RFC 7432 §15: a new location takes one above every number known for the MAC; new addresses at the same place keep it.
-    const seq = old && !moved ? old.seq : nextLocalSeq(this.knownPaths(i.network, i.mac));
+    const seq = old && !moved ? old.seq : this.nextSeq(i.network, i.mac, old);
     const record: VmRecord = {
       vmId: i.vmId, network: i.network.name, mac: i.mac, ips: [...i.ips], vtep: i.vtep, seq, agent: i.agent,
       since: old && !moved ? old.since : this.clock.now(),
       ...(i.sticky === true ? { sticky: true } : {}),
     };
     this.vms.set(key, record);
-    const broughtImet = this.originate(i.network, record);
-    if (old) this.retire(i.network, old, record);
+    let broughtImet = false;
+    if (!this.suppressed.has(key)) {
+      broughtImet = this.originate(i.network, record);
+      if (old) this.retire(i.network, old, record);
+    }
     this.emit(old === undefined ? 'arrival' : moved ? 'move' : 'update', record, old?.vtep, record.vtep);
+    // May mark it duplicate at once (onDuplicate withdraws what was just originated).
+    if (moved) this.duplicates.recordMove(key, i.network.duplicatePolicy, i.planned === true);
     await this.persist(key, this.store.put(record));
-    return { seq, routes: this.pathsOf(i.network, record, broughtImet), changed: true, previousVtep: moved ? old.vtep : undefined };
+    const duplicate = this.suppressed.has(key);
+    return {
+      seq, routes: duplicate ? [] : this.pathsOf(i.network, record, broughtImet), changed: true,
+      previousVtep: moved ? old.vtep : undefined, duplicate,
+    };
   }
 
   async withdraw(i: WithdrawInput): Promise<readonly Path[]> {
@@ -171,9 +191,10 @@ export class VmRegistry {
     if (i.vmId !== undefined && i.vmId !== old.vmId) {
       throw invalid(`vm_id "${i.vmId}" does not match: MAC ${i.mac} in network ${i.network.name} belongs to VM "${old.vmId}"`);
     }
-    const gone = this.pathsOf(i.network, old, this.count(i.network.name, old.vtep) === 1);
+    const hidden = this.suppressed.delete(key);
+    const gone = hidden ? [] : this.pathsOf(i.network, old, this.count(i.network.name, old.vtep) === 1);
     this.vms.delete(key);
-    this.retire(i.network, old, undefined);
+    if (!hidden) this.retire(i.network, old, undefined);
     this.emit('departure', old, old.vtep, undefined);
     await this.persist(key, this.store.remove(old.network, old.mac));
     return gone;
@@ -211,7 +232,41 @@ export class VmRegistry {
     };
   }
 
+  /** ClearDuplicate: false when the MAC was not marked duplicate. */
+  clearDuplicate(net: VmNetwork, mac: string): boolean {
+    return this.duplicates.clear(keyOf(net.name, mac));
+  }
+
+  /**
+   * RFC 7432 §15.1: a MAC that moved too often stops being advertised from
+   * here until its freeze ends or an operator clears it; then it is
+   * advertised again with a sequence number above every one known, so it wins.
+   */
+  private onDuplicate(e: DuplicateEvent): void {
+    const vm = this.vms.get(e.key);
+    const net = vm && this.networks.get(vm.network);
+    if (!vm || !net) return;
+    if (e.kind === 'duplicate') {
+      if (this.suppressed.has(e.key)) return;
+      this.suppressed.add(e.key);
+      this.retire(net, vm, undefined);
+      const until = e.until !== undefined ? `until ${new Date(e.until).toISOString()}` : 'until cleared (ClearDuplicate)';
+      this.emit('duplicate', vm, vm.vtep, undefined, `${e.moves} moves within ${e.windowMs / 1000} s: not advertised ${until}`, 'vmmi');
+      this.log.warn(`MAC ${vm.mac} in network ${vm.network} is duplicate: ${e.moves} moves within ${e.windowMs / 1000} s`, { event: 'duplicate-mac', mac: vm.mac, network: vm.network });
+      return;
+    }
+    if (!this.suppressed.delete(e.key)) return;
+    const again: VmRecord = { ...vm, seq: this.nextSeq(net, vm.mac, vm) };
+    this.vms.set(e.key, again);
+    this.originate(net, again);
+    this.emit('duplicate-cleared', again, undefined, again.vtep, e.by === 'api' ? 'cleared by the API' : 'freeze time over', e.by === 'api' ? 'api' : 'vmmi');
+    this.persist(e.key, this.store.put(again)).catch((err: unknown) => {
+      this.log.error(`VM store: could not record ${vm.mac} advertised again: ${err instanceof Error ? err.message : String(err)}`, { mac: vm.mac });
+    });
+  }
+
   close(): void {
+    this.duplicates.close();
     this.sub.unsubscribe();
     this.macs.close();
     this.events$.complete();
@@ -299,6 +354,18 @@ export class VmRegistry {
     const routes: OriginatedRoute<Nlri>[] = macIpRoutes(net, vm);
     if (withImet) routes.push(inclusiveMulticast(net, vm.vtep));
     return routes.flatMap((r) => this.rib.pathOf(this.source.id, L2VPN_EVPN, r.nlri) ?? []);
+  }
+
+  /**
+   * RFC 7432 §15: one above the highest number known for the MAC, counting
+   * the one we hold even while its routes are not in the RIB (a duplicate).
+   */
+  private nextSeq(net: VmNetwork, mac: string, mine: VmRecord | undefined): number {
+    const known = this.knownPaths(net, mac);
+    const next = nextLocalSeq(known);
+    if (!mine) return next;
+    const after = (mine.seq + 1) >>> 0;
+    return known.length === 0 || compareSeq(after, next) > 0 ? after : next;
   }
 
   /** MAC/IP paths of this MAC in this network (a route target of the network), from every source including ours. */

@@ -271,3 +271,19 @@ test('ResolveAddress answers the MAC of an IP from the EVPN table (RFC 9161); a 
   const vms = await unaryCall<ListVmsResponse__Output>((cb) => anon.mobility.listVms({}, cb));
   assert.deepEqual(vms.vms.map((v) => [v.vtep, v.sticky]), [['10.0.0.21', true]]);
 });
+
+test('ClearDuplicate: operators only; NOT_FOUND for a MAC that is not marked duplicate; bad MAC INVALID_ARGUMENT', async (t) => {
+  const { anon, client } = await setup(t);
+  const clear = (c: VmmiClient, mac: string | undefined) => unaryCall<object>((cb) => c.mobility.clearDuplicate({ network: { name: "blue" }, mac: mac ?? "" }, cb));
+  await rejects(clear(client(HV1_TOKEN), VM.mac), grpc.status.PERMISSION_DENIED, /hv1 is not an operator/);
+  await rejects(clear(client(OPS_TOKEN), VM.mac), grpc.status.NOT_FOUND, /is not marked duplicate in network blue/);
+  await rejects(clear(anon, 'nope'), grpc.status.INVALID_ARGUMENT, /mac/);
+  // Five moves within 180 s (the default) mark it; the reply says so and carries no routes.
+  await announce(anon);
+  let last: AnnounceVmResponse__Output | undefined;
+  for (let i = 0; i < 5; i++) last = await announce(anon, { vtep: i % 2 === 0 ? '10.0.0.22' : '10.0.0.21' });
+  assert.deepEqual([last?.duplicate, last?.routes.length], [true, 0]);
+  await clear(client(OPS_TOKEN), VM.mac);
+  const again = await announce(anon, { vtep: '10.0.0.22' });
+  assert.equal(again.duplicate, false);
+});

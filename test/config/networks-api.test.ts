@@ -435,3 +435,16 @@ test('networks and api sections: arbitrary values never throw', () => {
     { numRuns: 500 },
   );
 });
+
+test('networks[].duplicate-detection: N moves, window and freeze in seconds (RFC 7432 §15.1); defaults when absent', () => {
+  const c = valid(`${HEAD}networks:\n  - { name: blue, vni: 10100, duplicate-detection: { max-moves: 3, window: 60, freeze: 300 } }\n  - { name: red, vni: 10200 }\n`);
+  assert.deepEqual(c.networks[0]!.duplicateDetection, { maxMoves: 3, windowMs: 60_000, freezeMs: 300_000 });
+  assert.equal(c.networks[1]!.duplicateDetection, undefined);
+  const r = parseConfig(`${HEAD}networks:\n  - { name: blue, vni: 10100, duplicate-detection: { max-moves: 1, windw: 60 } }\n`, 'dup.yaml');
+  assert.ok(!r.ok);
+  assert.deepEqual(r.error.map((e) => [e.path, e.message.slice(0, 41)]), [
+    ['networks[0].duplicate-detection.max-moves', 'expected a number of moves 2..1000, got 1'],
+    ['networks[0].duplicate-detection.windw', r.error[1]!.message.slice(0, 41)],
+  ]);
+  assert.match(r.error[1]!.message, /window/);
+});

@@ -27,20 +27,24 @@ const PEER: PathSource = {
   id: '192.0.2.9', address: Buffer.from([192, 0, 2, 9]), routerId: 0xc0000209, asn: 65000, ibgp: true, local: false, rrClient: true,
 };
 const BLUE: NetworkConfig = { name: 'blue', vni: 10100, evi: 10100, routeTargets: ['65000:10100'] };
+const GREEN: NetworkConfig = {
+  name: 'green', vni: 10200, evi: 10200, routeTargets: ['65000:10200'], duplicateDetection: { maxMoves: 3, windowMs: 60_000, freezeMs: 300_000 },
+};
 const RED: NetworkConfig = { name: 'red', vni: 10300, evi: 10300, l3Vni: 50000, routerMac: '02:00:00:00:00:aa', routeTargets: ['65000:10300'] };
 
 function setup(store = new MemoryVmStore()) {
   const rib = new Rib();
   const clock = new FakeClock();
-  const networks = new Map([BLUE, RED].map((n) => [n.name, new VmNetwork(n, '192.0.2.1')]));
+  const networks = new Map([BLUE, RED, GREEN].map((n) => [n.name, new VmNetwork(n, '192.0.2.1')]));
   const reg = new VmRegistry(networks, rib, LOCAL, store, clock, silentLogger());
   const events: VmEvent[] = [];
   reg.events$.subscribe((e) => events.push(e));
   const blue = networks.get('blue')!;
   const red = networks.get('red')!;
+  const green = networks.get('green')!;
   const announce = (mac: string, vtep: string, ips: string[] = [], vmId = 'vm-1', network = blue) =>
     reg.announce({ vmId, network, mac, ips, vtep, agent: 'hv' });
-  return { rib, clock, reg, events, blue, red, store, announce };
+  return { rib, clock, reg, events, blue, red, green, store, announce };
 }
 
 interface Shown {
@@ -295,4 +299,47 @@ test('RFC 9161: resolve answers the MAC bound to an IP, newest sequence first, w
   const r = reg.resolve(blue, ipToBytes('10.1.0.5')!);
   assert.deepEqual([r?.mac, r?.vtep, r?.source, r?.seq, r?.arpNd?.immutable], ['52:54:00:aa:bb:02', '10.0.0.99', '192.0.2.9', 3, true]);
   assert.equal(reg.resolve(blue, ipToBytes('10.1.0.6')!), undefined);
+});
+
+test('RFC 7432 §15.1: the 5th move within 180 s marks the MAC duplicate; its routes are withdrawn until cleared, then it comes back with a higher number', async () => {
+  const { rib, clock, reg, blue, events, announce } = setup();
+  await announce('52:54:00:aa:bb:01', '10.0.0.21');
+  for (let i = 0; i < 4; i++) {
+    clock.advance(10_000);
+    const r = await announce('52:54:00:aa:bb:01', i % 2 === 0 ? '10.0.0.22' : '10.0.0.21');
+    assert.equal(r.duplicate, false, `move ${i + 1} is not yet too many`);
+  }
+  clock.advance(10_000);
+  const fifth = await announce('52:54:00:aa:bb:01', '10.0.0.22');
+  assert.equal(fifth.duplicate, true);
+  assert.deepEqual(fifth.routes, []);
+  assert.deepEqual(localRoutes(rib), [], 'nothing advertised for a duplicate MAC');
+  assert.equal(events.at(-1)!.kind, 'duplicate');
+  assert.match(events.at(-1)!.detail!, /5 moves within 180 s/);
+  // Still duplicate: another move is stored, not advertised.
+  const sixth = await announce('52:54:00:aa:bb:01', '10.0.0.21');
+  assert.deepEqual([sixth.duplicate, localRoutes(rib).length], [true, 0]);
+  assert.equal(reg.clearDuplicate(blue, '52:54:00:aa:bb:02'), false);
+  assert.equal(reg.clearDuplicate(blue, '52:54:00:aa:bb:01'), true);
+  const back = localRoutes(rib);
+  assert.deepEqual(back.map((r) => [r.type, r.nextHop]), [[2, '10.0.0.21'], [3, '10.0.0.21']]);
+  assert.match(back[0]!.ecs, /MM:7$/, 'one above the 6 it had: it must win over every stale copy');
+  assert.deepEqual(events.at(-1)!.kind, 'duplicate-cleared');
+});
+
+test('duplicate detection per network: planned moves do not count; a freeze ends by itself', async () => {
+  const { rib, clock, reg, green, events } = setup();
+  const move = (vtep: string, planned = false) =>
+    reg.announce({ vmId: 'vm-g', network: green, mac: '52:54:00:aa:bb:0c', ips: [], vtep, agent: 'hv', planned });
+  await move('10.0.0.21');
+  for (let i = 0; i < 10; i++) assert.equal((await move(i % 2 === 0 ? '10.0.0.22' : '10.0.0.21', true)).duplicate, false, 'a vMotion storm is planned');
+  await move('10.0.0.22');
+  await move('10.0.0.21');
+  assert.equal((await move('10.0.0.22')).duplicate, true, 'the 3rd unplanned move within 60 s');
+  assert.equal(localRoutes(rib).length, 0);
+  clock.advance(299_999);
+  assert.equal(localRoutes(rib).length, 0);
+  clock.advance(1);
+  assert.deepEqual(localRoutes(rib).map((r) => r.nextHop), ['10.0.0.22', '10.0.0.22']);
+  assert.equal(events.at(-1)!.detail, 'freeze time over');
 });
