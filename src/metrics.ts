@@ -85,6 +85,22 @@ export class Metrics {
       },
     });
     new Gauge({
+      name: 'vmmi_vms',
+      help: 'VMs announced by hypervisor agents and held by vmmi',
+      registers: [r],
+      collect() {
+        this.set(sp.vms?.size ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'vmmi_evpn_duplicate_macs',
+      help: 'MACs marked duplicate (RFC 7432 §15.1) and not advertised from here',
+      registers: [r],
+      collect() {
+        this.set(sp.vms?.duplicates.list().length ?? 0);
+      },
+    });
+    new Gauge({
       name: 'vmmi_update_groups',
       help: 'Update groups (peers with the same outbound policy)',
       registers: [r],

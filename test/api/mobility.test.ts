@@ -16,6 +16,7 @@ import type { AnnounceVmRequest } from '../../gen/proto/vmmi/v1/AnnounceVmReques
 import type { MobilityEvent__Output } from '../../gen/proto/vmmi/v1/MobilityEvent.js';
 import type { Speaker } from '../../src/speaker.js';
 import { startSpeaker } from '../support/speakers.js';
+import { Metrics } from '../../src/metrics.js';
 
 const HV1_TOKEN = 'hv1-token-0123456789';
 const OPS_TOKEN = 'ops-token-0123456789';
@@ -273,7 +274,11 @@ test('ResolveAddress answers the MAC of an IP from the EVPN table (RFC 9161); a 
 });
 
 test('ClearDuplicate: operators only; NOT_FOUND for a MAC that is not marked duplicate; bad MAC INVALID_ARGUMENT', async (t) => {
-  const { anon, client } = await setup(t);
+  const { anon, client, speaker } = await setup(t);
+  const metrics = new Metrics(speaker);
+  const ep = await metrics.listen('127.0.0.1', 0);
+  t.after(() => metrics.close());
+  const gauge = async (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(await (await fetch(`http://127.0.0.1:${ep.port}/metrics`)).text())?.[1]);
   const clear = (c: VmmiClient, mac: string | undefined) => unaryCall<object>((cb) => c.mobility.clearDuplicate({ network: { name: "blue" }, mac: mac ?? "" }, cb));
   await rejects(clear(client(HV1_TOKEN), VM.mac), grpc.status.PERMISSION_DENIED, /hv1 is not an operator/);
   await rejects(clear(client(OPS_TOKEN), VM.mac), grpc.status.NOT_FOUND, /is not marked duplicate in network blue/);
@@ -283,7 +288,10 @@ test('ClearDuplicate: operators only; NOT_FOUND for a MAC that is not marked dup
   let last: AnnounceVmResponse__Output | undefined;
   for (let i = 0; i < 5; i++) last = await announce(anon, { vtep: i % 2 === 0 ? '10.0.0.22' : '10.0.0.21' });
   assert.deepEqual([last?.duplicate, last?.routes.length], [true, 0]);
+  assert.equal(await gauge('vmmi_evpn_duplicate_macs'), 1);
+  assert.equal(await gauge('vmmi_vms'), 1);
   await clear(client(OPS_TOKEN), VM.mac);
+  assert.equal(await gauge('vmmi_evpn_duplicate_macs'), 0);
   const again = await announce(anon, { vtep: '10.0.0.22' });
   assert.equal(again.duplicate, false);
 });
