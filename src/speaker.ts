@@ -33,6 +33,7 @@ import { createMobilityService } from './api/mobility-service.js';
 import { type ApiServer, startApiServer } from './api/server.js';
 import { MemoryVmStore, type VmStore, openJournalStore } from './store/vm-store.js';
 import { VmNetwork } from './vm/network.js';
+import { Migrations } from './vm/migrations.js';
 import { VmRegistry } from './vm/registry.js';
 
 export interface SpeakerEndpoints {
@@ -69,6 +70,7 @@ export class Speaker {
   private metrics?: Metrics;
   /** VMs hypervisor agents announced: set by start() when networks or the API are configured. */
   vms?: VmRegistry;
+  migrations?: Migrations;
   private store?: VmStore;
   private api?: ApiServer;
 
@@ -113,6 +115,7 @@ export class Speaker {
    * Administrative Shutdown to every peer, the listener, the store.
    */
   async stop(): Promise<void> {
+    this.migrations?.close();
     this.vms?.close();
     await this.api?.close();
     await Promise.all([...this.peers.values()].map((p) => p.stop()));
@@ -127,6 +130,7 @@ export class Speaker {
     this.store = this.config.store !== undefined ? await openJournalStore(this.config.store, log) : new MemoryVmStore();
     const networks = new Map(this.config.networks.map((n) => [n.name, new VmNetwork(n, this.config.routerId)]));
     this.vms = new VmRegistry(networks, this.rib, this.localSource, this.store, this.clock, log);
+    this.migrations = new Migrations(this.vms, this.clock, this.config.migrationTimeoutMs, log);
     const restored = await this.vms.restore();
     if (this.config.store !== undefined) log.info(`${restored} VM(s) restored from ${this.config.store}`, { event: 'vms-restored', count: restored });
   }
@@ -139,7 +143,7 @@ export class Speaker {
       api,
       {
         control: createControlService(this, authority, log, api),
-        mobility: this.vms && createMobilityService(this.vms, authority, api, log),
+        mobility: this.vms && this.migrations && createMobilityService(this.vms, this.migrations, authority, api, log),
       },
       log,
     );

@@ -146,4 +146,11 @@ export class Authority {
       );
     }
   }
+
+  /** Whether some agent is granted `network` at `vtep`: the network is provisioned there. */
+  grantsNetworkAt(network: string, vtep: string): boolean {
+    const v = canonicalIp(vtep);
+    for (const a of this.agents.values()) if (a.networks.includes(network) && a.vteps.some((x) => canonicalIp(x) === v)) return true;
+    return false;
+  }
 }

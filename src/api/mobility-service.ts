@@ -15,7 +15,9 @@ import type { Vm } from '../../gen/proto/vmmi/v1/Vm.js';
 import type { VmRecord } from '../store/vm-store.js';
 import { VmError } from '../vm/errors.js';
 import type { VmNetwork } from '../vm/network.js';
+import type { Migration, Migrations } from '../vm/migrations.js';
 import type { VmEvent, VmRegistry } from '../vm/registry.js';
+import type { Migration as MigrationMessage } from '../../gen/proto/vmmi/v1/Migration.js';
 import { checkHostIp, checkIps, checkMac, checkVmId, checkVni, checkVtep } from '../vm/validate.js';
 import type { Authority } from './auth.js';
 import { routeToProto, timestamp } from './convert.js';
@@ -45,17 +47,31 @@ function domainCheck<T>(fn: () => T): T {
 const EVENT_KIND = {
   arrival: 'ARRIVAL', departure: 'DEPARTURE', move: 'MOVE', update: 'UPDATE', 'moved-away': 'MOVED_AWAY', conflict: 'CONFLICT', refused: 'REFUSED',
   duplicate: 'DUPLICATE', 'duplicate-cleared': 'DUPLICATE_CLEARED',
+  'migration-prepared': 'MIGRATION_PREPARED', 'migration-committed': 'MIGRATION_COMMITTED', 'migration-aborted': 'MIGRATION_ABORTED',
 } as const;
 
 export function eventToProto(e: VmEvent): MobilityEvent {
   return {
     kind: EVENT_KIND[e.kind], vmId: e.vmId, network: e.network, vni: e.vni, mac: e.mac, ips: [...e.ips],
     fromVtep: e.fromVtep ?? '', toVtep: e.toVtep ?? '', sequence: e.seq, time: timestamp(e.time), agent: e.agent,
-    detail: e.detail ?? '', sticky: e.sticky,
+    detail: e.detail ?? '', sticky: e.sticky, migrationId: e.migrationId ?? '',
   };
 }
 
-export function createMobilityService(vms: VmRegistry, authority: Authority, api: ApiConfig, log: Log): MobilityServiceHandlers {
+export function migrationToProto(m: Migration): MigrationMessage {
+  return {
+    id: m.id, network: m.network, mac: m.mac, vmId: m.vmId, sourceVtep: m.sourceVtep, targetVtep: m.targetVtep, state: m.state,
+    agent: m.agent, preparedAt: timestamp(m.preparedAt), endedAt: m.endedAt !== undefined ? timestamp(m.endedAt) : null, reason: m.reason ?? '',
+  };
+}
+
+export function createMobilityService(
+  vms: VmRegistry,
+  migrations: Migrations,
+  authority: Authority,
+  api: ApiConfig,
+  log: Log,
+): MobilityServiceHandlers {
   const network = (ref: NetworkRef__Output | null): VmNetwork => {
     if (ref?.ref === 'name') {
       const n = vms.network(ref.name ?? '');
@@ -138,6 +154,46 @@ export function createMobilityService(vms: VmRegistry, authority: Authority, api
       const mac = domainCheck(() => checkMac(call.request.mac));
       if (!vms.clearDuplicate(net, mac)) throw notFound(`MAC ${mac} is not marked duplicate in network ${net.name}`);
       return {};
+    }),
+
+    PrepareMigration: unary(log, 'PrepareMigration', async (call) => {
+      const id = authority.identify(call);
+      const net = network(call.request.network);
+      const mac = domainCheck(() => checkMac(call.request.mac));
+      const target = domainCheck(() => checkVtep(call.request.targetVtep));
+      authority.requireAgent(id, net.name, target);
+      const r = domainCheck(() =>
+        migrations.prepare({ network: net, mac, targetVtep: target, agent: id.name, provisioned: authority.grantsNetworkAt(net.name, target) }),
+      );
+      return r.ok ? { migration: migrationToProto(r.migration), reasons: [] } : { migration: null, reasons: [...r.reasons] };
+    }),
+
+    CommitMigration: unary(log, 'CommitMigration', async (call) => {
+      const id = authority.identify(call);
+      const m = migrations.get(call.request.id);
+      if (!m) throw notFound(`no migration "${call.request.id}"`);
+      const net = network({ ref: 'name', name: m.network });
+      authority.requireAgent(id, net.name, m.targetVtep);
+      const r = await migrations.commit(m.id, net, id.name).catch((e: unknown) => {
+        throw withStatus(e);
+      });
+      return { migration: migrationToProto(r.migration), sequence: r.announced.seq, routes: r.announced.routes.map((p) => routeToProto(p, true)) };
+    }),
+
+    AbortMigration: unary(log, 'AbortMigration', async (call) => {
+      const id = authority.identify(call);
+      const m = migrations.get(call.request.id);
+      if (!m) throw notFound(`no migration "${call.request.id}"`);
+      // Whoever may announce at either end may call it off.
+      try {
+        authority.requireAgent(id, m.network, m.sourceVtep);
+      } catch {
+        authority.requireAgent(id, m.network, m.targetVtep);
+      }
+      const r = await migrations.abort(m.id, id.name, call.request.reason || 'aborted by the agent').catch((e: unknown) => {
+        throw withStatus(e);
+      });
+      return { migration: migrationToProto(r.migration), sequence: r.announced?.seq ?? 0 };
     }),
 
     WatchMobility: serverStream(log, 'WatchMobility', async (call) => {

@@ -9,13 +9,13 @@ import { readNeighbors } from './neighbors.js';
 import { readNetworks } from './networks.js';
 import { readOriginate } from './originate.js';
 import {
-  AS_EXPECTED, Ctx, Fields, asNumber, connectRetry, endpoint, holdTime, ip, oneOf, filePath, readMap, type Check, type Val,
+  AS_EXPECTED, Ctx, Fields, asNumber, connectRetry, endpoint, holdTime, int, ip, oneOf, filePath, readMap, type Check, type Val,
 } from './schema.js';
 import type { Config, ListenConfig } from './types.js';
 
 const TOP_KEYS = [
   'router-id', 'asn', 'listen', 'metrics', 'cluster-id', 'hold-time', 'connect-retry', 'log-level', 'neighbors', 'originate',
-  'networks', 'store', 'api',
+  'networks', 'store', 'api', 'migration-timeout',
 ];
 const DEFAULT_LISTEN: ListenConfig = { enabled: true, address: '127.0.0.1', port: 1179 };
 /** Prometheus endpoint: off unless configured (the built-in default config turns it on). */
@@ -101,6 +101,7 @@ function parse(text: string, file: string): Result<Config, ConfigError[]> {
   const networks = readNetworks(ctx, f.get('networks'), asn);
   const store = f.optional('store', filePath);
   const api = readApi(ctx, f.get('api'), networks.names);
+  const migrationTimeout = f.optional('migration-timeout', int(1, 86400, 'seconds 1..86400')) ?? 60;
 
   if (ctx.errors.length > 0 || id === undefined || asn === undefined || networks.networks === undefined || api === undefined) {
     return err(ctx.sortedErrors());
@@ -120,5 +121,6 @@ function parse(text: string, file: string): Result<Config, ConfigError[]> {
     networks: networks.networks,
     ...(store !== undefined ? { store } : {}),
     api,
+    migrationTimeoutMs: migrationTimeout * 1000,
   });
 }

@@ -23,6 +23,8 @@ export interface Config {
   /** Directory of the durable VM store; absent: VM state is kept in memory only. */
   readonly store?: string;
   readonly api: ApiConfig;
+  /** A prepared VM migration neither committed nor aborted within this is aborted. */
+  readonly migrationTimeoutMs: number;
 }
 
 /**

@@ -16,6 +16,7 @@ import type { Nlri } from '../bgp/wire/nlri.js';
 import { type ArpNd, routeTargets, decodeExtCommunities, sameRouteTarget } from '../evpn/ext-communities.js';
 import { compareAddressBytes, compareSeq, isMacIpRoute, mobilityOf, nextLocalSeq } from '../evpn/mobility.js';
 import { formatMac, parseMac } from '../evpn/mac.js';
+import type { EvpnRoute, InclusiveMulticastRoute } from '../evpn/route.js';
 import type { Path, PathSource } from '../rib/path.js';
 import type { BestChange, Rib } from '../rib/rib.js';
 import type { VmRecord, VmStore } from '../store/vm-store.js';
@@ -26,7 +27,8 @@ import type { VmNetwork } from './network.js';
 import { type OriginatedRoute, inclusiveMulticast, macIpRoutes } from './routes.js';
 
 export type VmEventKind =
-  | 'arrival' | 'departure' | 'move' | 'update' | 'moved-away' | 'conflict' | 'refused' | 'duplicate' | 'duplicate-cleared';
+  | 'arrival' | 'departure' | 'move' | 'update' | 'moved-away' | 'conflict' | 'refused' | 'duplicate' | 'duplicate-cleared'
+  | 'migration-prepared' | 'migration-committed' | 'migration-aborted';
 
 export interface VmEvent {
   readonly kind: VmEventKind;
@@ -44,6 +46,8 @@ export interface VmEvent {
   readonly sticky: boolean;
   /** Why, in words, for conflicts and refusals. */
   readonly detail?: string;
+  /** The migration a migration-* event belongs to. */
+  readonly migrationId?: string;
 }
 
 /** What the EVPN table binds an IP to (RFC 9161). */
@@ -230,6 +234,38 @@ export class VmRegistry {
       seq: mobilityOf(found.attrs).seq,
       arpNd: ecs.find((e): e is ArpNd => e.kind === 'arp-nd'),
     };
+  }
+
+  /** The VM holding `mac` in `net`, if any. */
+  get(net: VmNetwork, mac: string): VmRecord | undefined {
+    return this.vms.get(keyOf(net.name, mac));
+  }
+
+  isDuplicate(net: VmNetwork, mac: string): boolean {
+    return this.duplicates.isDuplicate(keyOf(net.name, mac));
+  }
+
+  /**
+   * Whether the network reaches `vtep`: a type-3 route of the network (its
+   * route target) from that VTEP is in the RIB, ours or a peer's (RFC 7432 §11).
+   */
+  hasInclusiveMulticast(net: VmNetwork, vtep: string): boolean {
+    if (this.count(net.name, vtep) > 0) return true;
+    const ip = ipToBytes(vtep);
+    if (!ip) return false;
+    for (const d of this.rib.destinations(L2VPN_EVPN)) {
+      const p = d.best;
+      if (p && (p.nlri as Partial<EvpnRoute>).kind === 'inclusive-multicast' && (p.nlri as InclusiveMulticastRoute).originator.equals(ip) && this.inNetwork(net, p)) return true;
+    }
+    return false;
+  }
+
+  /** Puts a migration event on the same stream as the rest, in order. */
+  notify(kind: 'migration-prepared' | 'migration-committed' | 'migration-aborted', vm: VmRecord, from: string, to: string, migrationId: string, agent: string, detail?: string): void {
+    this.events$.next({
+      kind, vmId: vm.vmId, network: vm.network, vni: this.networks.get(vm.network)?.vni ?? 0, mac: vm.mac, ips: vm.ips,
+      fromVtep: from, toVtep: to, seq: vm.seq, time: this.clock.now(), agent, sticky: vm.sticky === true, detail, migrationId,
+    });
   }
 
   /** ClearDuplicate: false when the MAC was not marked duplicate. */

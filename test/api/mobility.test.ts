@@ -12,6 +12,9 @@ import type { AnnounceVmResponse__Output } from '../../gen/proto/vmmi/v1/Announc
 import type { ListVmsResponse__Output } from '../../gen/proto/vmmi/v1/ListVmsResponse.js';
 import type { WithdrawVmResponse__Output } from '../../gen/proto/vmmi/v1/WithdrawVmResponse.js';
 import type { ResolveAddressResponse__Output } from '../../gen/proto/vmmi/v1/ResolveAddressResponse.js';
+import type { PrepareMigrationResponse__Output } from '../../gen/proto/vmmi/v1/PrepareMigrationResponse.js';
+import type { CommitMigrationResponse__Output } from '../../gen/proto/vmmi/v1/CommitMigrationResponse.js';
+import type { AbortMigrationResponse__Output } from '../../gen/proto/vmmi/v1/AbortMigrationResponse.js';
 import type { AnnounceVmRequest } from '../../gen/proto/vmmi/v1/AnnounceVmRequest.js';
 import type { MobilityEvent__Output } from '../../gen/proto/vmmi/v1/MobilityEvent.js';
 import type { Speaker } from '../../src/speaker.js';
@@ -294,4 +297,38 @@ test('ClearDuplicate: operators only; NOT_FOUND for a MAC that is not marked dup
   assert.equal(await gauge('vmmi_evpn_duplicate_macs'), 0);
   const again = await announce(anon, { vtep: '10.0.0.22' });
   assert.equal(again.duplicate, false);
+});
+
+test('PrepareMigration / CommitMigration / AbortMigration over the API, with authority and events', async (t) => {
+  const { anon, client } = await setup(t);
+  const hv1 = client(HV1_TOKEN);
+  const watch = collect(anon.mobility.watchMobility({}));
+  await announce(anon);
+  const prep = (c: VmmiClient, targetVtep: string) =>
+    unaryCall<PrepareMigrationResponse__Output>((cb) => c.mobility.prepareMigration({ network: { name: 'blue' }, mac: VM.mac, targetVtep }, cb));
+  await rejects(prep(hv1, '10.0.0.22'), grpc.status.PERMISSION_DENIED, /hv1 may not announce for VTEP 10.0.0.22/);
+  await rejects(prep(anon, '10.0.0.99'), grpc.status.FAILED_PRECONDITION, /VTEP 10.0.0.99 is not configured/);
+  await rejects(prep(anon, 'x'), grpc.status.INVALID_ARGUMENT, /vtep/);
+  const refused = await prep(anon, '10.0.0.21');
+  assert.equal(refused.migration, null);
+  assert.match(refused.reasons.join(), /already at 10.0.0.21/);
+  const ok = await prep(anon, '10.0.0.22');
+  assert.deepEqual(ok.reasons, []);
+  const id = ok.migration!.id;
+  assert.equal(ok.migration!.state, 'prepared');
+  const committed = await unaryCall<CommitMigrationResponse__Output>((cb) => anon.mobility.commitMigration({ id }, cb));
+  assert.deepEqual([committed.migration?.state, committed.sequence, committed.routes.length], ['committed', 1, 3]);
+  await rejects(unaryCall<object>((cb) => hv1.mobility.abortMigration({ id: 'm-nope' }, cb)), grpc.status.NOT_FOUND, /no migration/);
+  const aborted = await unaryCall<AbortMigrationResponse__Output>((cb) => hv1.mobility.abortMigration({ id, reason: 'rollback test' }, cb));
+  assert.deepEqual([aborted.migration?.state, aborted.migration?.reason, aborted.sequence], ['aborted', 'rollback test', 2]);
+  const until = Date.now() + 5000;
+  while (watch.events.length < 6 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(watch.events.map((e) => [e.kind, e.migrationId === id ? 'id' : e.migrationId]), [
+    ['ARRIVAL', ''],
+    ['MIGRATION_PREPARED', 'id'],
+    ['MOVE', ''],
+    ['MIGRATION_COMMITTED', 'id'],
+    ['MOVE', ''],
+    ['MIGRATION_ABORTED', 'id'],
+  ]);
 });
