@@ -167,8 +167,10 @@ export class Speaker {
       {
         asn: this.config.asn,
         routerId: this.config.routerIdNumber,
-        // A client added at run time (AddPeer) makes us a reflector as much as a configured one.
-        clusterId: n.routeReflectorClient || this.config.neighbors.some((x) => x.routeReflectorClient) ? this.config.clusterId : undefined,
+        // Always known: reflection is decided per path by the client flags
+        // (RFC 4456 §6), so a client added at run time (AddPeer) is reflected
+        // to and from the peers that were there before it.
+        clusterId: this.config.clusterId,
         hostname: hostname(),
       },
       this.rib,
@@ -192,7 +194,8 @@ export class Speaker {
     // Out of the map first, so the listener refuses the peer's reconnection attempts.
     this.peers.delete(address);
     await peer.stop({ subcode: CeaseSubcode.PeerDeconfigured });
-    this.rib.dropSource(address);
+    // An AddPeer for the address may have come while we waited: its routes are its own.
+    if (!this.peers.has(address)) this.rib.dropSource(address);
     this.log.info(`neighbor ${address} removed`, { peer: address });
     return true;
   }

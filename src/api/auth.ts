@@ -153,4 +153,15 @@ export class Authority {
     for (const a of this.agents.values()) if (a.networks.includes(network) && a.vteps.some((x) => canonicalIp(x) === v)) return true;
     return false;
   }
+
+  /** Withdrawing a VM at `vtep`: the agent must hold that VTEP, configured elsewhere or not (anonymous: allowed). */
+  requireHolder(id: Identity, vtep: string): void {
+    if (id.via === 'anonymous') return;
+    const agent = this.agents.get(id.name);
+    if (!agent) throw permissionDenied(`${id.name} is not an agent (api.agents)`);
+    const v = canonicalIp(vtep);
+    if (!agent.vteps.some((x) => canonicalIp(x) === v)) {
+      throw permissionDenied(`${id.name} may not withdraw a VM at VTEP ${vtep} (api.agents[${agent.name}].vteps: ${listOrNone(agent.vteps)})`);
+    }
+  }
 }

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import type { ControlServiceClient } from '../../gen/proto/vmmi/v1/ControlService.js';
 import type { MobilityServiceClient } from '../../gen/proto/vmmi/v1/MobilityService.js';
+import { isLoopback } from '../core/ip.js';
 import { loadVmmiProto } from './proto.js';
 
 export interface ClientOptions {
@@ -53,7 +54,19 @@ function tokenInterceptor(token: string): grpc.Interceptor {
     });
 }
 
+/** The host part of "host:port", "[v6]:port" or "v6" alone. */
+function hostOf(api: string): string {
+  const v6 = /^\[([^\]]+)\]/.exec(api);
+  if (v6) return v6[1]!;
+  const i = api.lastIndexOf(':');
+  return i > 0 && api.indexOf(':') === i ? api.slice(0, i) : api;
+}
+
 export function connect(o: ClientOptions): VmmiClient {
+  // A bearer token in plain text is anyone's on the path: only to this host.
+  if (o.token !== undefined && o.ca === undefined && !isLoopback(hostOf(o.api))) {
+    throw new Error(`a token needs TLS (--ca) unless the API is on this host; ${o.api} is not a loopback address`);
+  }
   const { proto } = loadVmmiProto();
   const options: grpc.ClientOptions = {};
   if (o.serverName !== undefined) options['grpc.ssl_target_name_override'] = o.serverName;

@@ -28,6 +28,7 @@ const STATUS_OF: Record<VmError['kind'], grpc.status> = {
   'invalid-argument': grpc.status.INVALID_ARGUMENT,
   'not-found': grpc.status.NOT_FOUND,
   'failed-precondition': grpc.status.FAILED_PRECONDITION,
+  unavailable: grpc.status.UNAVAILABLE,
 };
 
 /** A domain VmError with its gRPC status; anything else unchanged. */
@@ -118,10 +119,13 @@ export function createMobilityService(
       const r = call.request;
       const net = network(r.network);
       const mac = domainCheck(() => checkMac(r.mac));
-      const held = vms.list({ network: net.name }).find((v) => v.mac === mac);
-      // The agent must own the VTEP the VM is at; an unknown VM is NOT_FOUND whoever asks.
-      if (held) authority.requireAgent(id, net.name, held.vtep);
-      const gone = await vms.withdraw({ network: net, mac, vmId: r.vmId === '' ? undefined : r.vmId }).catch((e: unknown) => {
+      // Only an agent of the network learns whether a VM exists in it.
+      authority.requireNetwork(id, net.name);
+      const vmId = r.vmId.trim() === '' ? undefined : domainCheck(() => checkVmId(r.vmId));
+      const held = vms.get(net, mac);
+      // The agent must hold the VM's VTEP; it need not be configured any more (a VM left behind by a config change).
+      if (held) authority.requireHolder(id, held.vtep);
+      const gone = await vms.withdraw({ network: net, mac, vmId }).catch((e: unknown) => {
         throw withStatus(e);
       });
       return { routes: gone.map((p) => routeToProto(p, true)) };

@@ -13,7 +13,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
-import { ipv4ToNumber } from '../core/ip.js';
+import { isLoopback } from '../core/ip.js';
 import type { Log } from '../core/log.js';
 import type { Endpoint } from '../bgp/session/listener.js';
 import type { ApiConfig } from '../config/types.js';
@@ -36,13 +36,6 @@ export interface ApiServer {
 const HEALTH_SERVICE = 'grpc.health.v1.Health';
 /** How long close() lets calls in progress finish before the connections are dropped. */
 const SHUTDOWN_GRACE_MS = 1_000;
-
-/** 127.0.0.0/8, ::1 and "localhost": only this host can connect. */
-export function isLoopback(address: string): boolean {
-  if (address === 'localhost' || address === '::1') return true;
-  const n = ipv4ToNumber(address);
-  return n !== undefined && n >>> 24 === 127;
-}
 
 async function credentials(api: ApiConfig): Promise<grpc.ServerCredentials> {
   const tls = api.tls;

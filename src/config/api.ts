@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { isScalar, isSeq } from 'yaml';
-import { ipv4ToNumber } from '../core/ip.js';
+import { isLoopback } from '../core/ip.js';
 import { suggest } from './errors.js';
 import {
   IP_EXPECTED, bool, endpoint, filePath, int, ip, list, nonEmptyStr, readMap, type Check, type Ctx, type Val,
@@ -30,12 +30,6 @@ export const DEFAULT_API: ApiConfig = {
   allowAnonymous: true,
   watchBuffer: DEFAULT_WATCH_BUFFER,
 };
-
-/** 127.0.0.0/8 and ::1: only this host can connect. */
-function isLoopback(address: string): boolean {
-  const n = ipv4ToNumber(address);
-  return n === undefined ? address === '::1' : n >>> 24 === 127;
-}
 
 /**
  * Reads a file named in the config now, so a typo fails at load rather than

@@ -6,7 +6,7 @@ import type { Result } from '../core/result.js';
 import { int, nonEmptyStr, readMap, type Check, type Ctx, type Val } from './schema.js';
 import type { NetworkConfig } from './types.js';
 
-const NETWORK_KEYS = ['name', 'vni', 'evi', 'l3-vni', 'vrf', 'router-mac', 'rd', 'route-targets', 'duplicate-detection'];
+const NETWORK_KEYS = ['name', 'vni', 'evi', 'l3-vni', 'vrf', 'router-mac', 'rd', 'route-targets', 'vrf-route-targets', 'duplicate-detection'];
 const DUPLICATE_KEYS = ['max-moves', 'window', 'freeze'];
 /** Node fires longer timers at once (2^31-1 ms). */
 const MAX_FREEZE_S = 2_147_483;
@@ -188,6 +188,22 @@ function readNetwork(ctx: Ctx, v: Val, asn: number | undefined, seen: State): Ne
 
   const duplicates = f.optional('duplicate-detection', duplicateDetection);
 
+  // RFC 9135 §5 symmetric IRB: MAC+IP routes carry the IP-VRF's route targets and the Router's MAC too.
+  let vrfRts = f.optional('vrf-route-targets', routeTargets);
+  if (l3Vni === undefined) {
+    const extra = f.get('vrf-route-targets');
+    if (extra) ctx.report(extra.offset, extra.path, 'only meaningful with l3-vni (symmetric IRB, RFC 9135): set l3-vni or remove it');
+  } else {
+    if (mac === undefined && f.get('router-mac') === undefined && l3VniVal) {
+      ctx.report(l3VniVal.offset, l3VniVal.path, 'l3-vni needs router-mac: remote PEs route to the VRF through that MAC (RFC 9135 §8.1)');
+    }
+    if (f.get('vrf-route-targets') === undefined && asn !== undefined) {
+      const auto = parseRouteTarget(`${asn}:${l3Vni}`);
+      if (auto.ok) vrfRts = [formatRouteTarget(auto.value)];
+      else if (l3VniVal) ctx.report(l3VniVal.offset, l3VniVal.path, `cannot derive the VRF route target ${asn}:${l3Vni}: set vrf-route-targets`);
+    }
+  }
+
   if (ctx.errors.length > before || name === undefined || l2 === undefined || e === undefined || rts === undefined) return undefined;
   return {
     name,
@@ -199,5 +215,6 @@ function readNetwork(ctx: Ctx, v: Val, asn: number | undefined, seen: State): Ne
     ...(fixedRd !== undefined ? { rd: fixedRd } : {}),
     routeTargets: rts,
     ...(duplicates !== undefined ? { duplicateDetection: duplicates } : {}),
+    ...(vrfRts !== undefined ? { vrfRouteTargets: vrfRts } : {}),
   };
 }

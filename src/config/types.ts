@@ -46,6 +46,8 @@ export interface NetworkConfig {
   readonly rd?: string;
   /** Route targets as "ASN:n" or "IPv4:n"; default [`asn:vni`]. */
   readonly routeTargets: readonly string[];
+  /** The IP-VRF's route targets, with an L3 VNI: default [`asn:l3-vni`] (RFC 9135 §5). */
+  readonly vrfRouteTargets?: readonly string[];
   /** RFC 7432 §15.1: absent = 5 moves within 180 s, no freeze (until cleared). */
   readonly duplicateDetection?: {
     readonly maxMoves: number;

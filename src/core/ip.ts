@@ -37,3 +37,10 @@ export function bytesToIp(buf: Uint8Array, offset = 0, length = buf.length - off
 export function ipToBytes(text: string): Buffer | undefined {
   return ipv4ToBytes(text) ?? ipv6ToBytes(text);
 }
+
+/** 127.0.0.0/8, ::1 and "localhost": only this host can connect. */
+export function isLoopback(address: string): boolean {
+  if (address === 'localhost' || address === '::1') return true;
+  const n = ipv4ToNumber(address);
+  return n !== undefined && n >>> 24 === 127;
+}

@@ -15,6 +15,8 @@ export class VmNetwork {
   readonly name: string;
   readonly vni: number;
   readonly routeTargets: readonly RouteTarget[];
+  /** RFC 9135 §5: the IP-VRF's, carried by MAC+IP routes besides the MAC-VRF's. */
+  readonly vrfRouteTargets: readonly RouteTarget[];
   /** RFC 8365 §5.1.3: with VXLAN the label fields carry the VNI. */
   readonly l2Label: Label;
   readonly l3Label?: Label;
@@ -32,6 +34,7 @@ export class VmNetwork {
     this.name = config.name;
     this.vni = config.vni;
     this.routeTargets = config.routeTargets.map((t) => mustParse(parseRouteTarget(t), t));
+    this.vrfRouteTargets = (config.vrfRouteTargets ?? []).map((t) => mustParse(parseRouteTarget(t), t));
     this.l2Label = labelFromVni(config.vni);
     if (config.l3Vni !== undefined) this.l3Label = labelFromVni(config.l3Vni);
     if (config.routerMac !== undefined) this.routerMac = mustParse(parseMac(config.routerMac), config.routerMac);

@@ -20,7 +20,8 @@ import type { EvpnRoute, InclusiveMulticastRoute } from '../evpn/route.js';
 import type { Path, PathSource } from '../rib/path.js';
 import type { BestChange, Rib } from '../rib/rib.js';
 import type { VmRecord, VmStore } from '../store/vm-store.js';
-import { invalid, notFound, precondition } from './errors.js';
+import { errorText } from '../core/errors.js';
+import { notFound, precondition, unavailable } from './errors.js';
 import { type DuplicateEvent, DuplicateDetector } from './duplicates.js';
 import { MacIndex } from './mac-index.js';
 import type { VmNetwork } from './network.js';
@@ -180,7 +181,12 @@ export class VmRegistry {
     this.emit(old === undefined ? 'arrival' : moved ? 'move' : 'update', record, old?.vtep, record.vtep);
     // May mark it duplicate at once (onDuplicate withdraws what was just originated).
     if (moved) this.duplicates.recordMove(key, i.network.duplicatePolicy, i.planned === true);
-    await this.persist(key, this.store.put(record));
+    try {
+      await this.persist(key, this.store.put(record));
+    } catch (e) {
+      this.undo(i.network, key, record, old);
+      throw unavailable(`the VM store could not record the announcement, which was undone: ${errorText(e)}`);
+    }
     const duplicate = this.suppressed.has(key);
     return {
       seq, routes: duplicate ? [] : this.pathsOf(i.network, record, broughtImet), changed: true,
@@ -193,15 +199,35 @@ export class VmRegistry {
     const old = this.vms.get(key);
     if (!old) throw notFound(`no VM with MAC ${i.mac} in network ${i.network.name}`);
     if (i.vmId !== undefined && i.vmId !== old.vmId) {
-      throw invalid(`vm_id "${i.vmId}" does not match: MAC ${i.mac} in network ${i.network.name} belongs to VM "${old.vmId}"`);
+      throw precondition(`MAC ${i.mac} in network ${i.network.name} belongs to VM "${old.vmId}", not "${i.vmId}"`);
     }
     const hidden = this.suppressed.delete(key);
     const gone = hidden ? [] : this.pathsOf(i.network, old, this.count(i.network.name, old.vtep) === 1);
     this.vms.delete(key);
     if (!hidden) this.retire(i.network, old, undefined);
     this.emit('departure', old, old.vtep, undefined);
-    await this.persist(key, this.store.remove(old.network, old.mac));
+    try {
+      await this.persist(key, this.store.remove(old.network, old.mac));
+    } catch (e) {
+      this.undo(i.network, key, undefined, old);
+      throw unavailable(`the VM store could not record the withdrawal, which was undone: ${errorText(e)}`);
+    }
     return gone;
+  }
+
+  /**
+   * A change the store refused is taken back, so what is advertised is what
+   * was acknowledged (unless a later call has replaced it meanwhile).
+   */
+  private undo(net: VmNetwork, key: string, made: VmRecord | undefined, before: VmRecord | undefined): void {
+    if (this.vms.get(key) !== made) return;
+    const hidden = this.suppressed.has(key);
+    if (made && !hidden) this.retire(net, made, before);
+    if (before) {
+      this.vms.set(key, before);
+      if (!hidden) this.originate(net, before);
+    } else this.vms.delete(key);
+    this.log.error(`VM store failed: ${before ? 'restored' : 'dropped'} MAC ${(made ?? before)!.mac} in network ${net.name}`, { mac: (made ?? before)!.mac });
   }
 
   list(filter: { network?: string; vtep?: string } = {}): VmRecord[] {

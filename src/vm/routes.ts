@@ -39,7 +39,8 @@ function vtepBytes(vtep: string): Buffer {
 
 /**
  * RFC 7432 §7.2 / RFC 8365 §5.1.3: label 1 = L2 VNI; with symmetric IRB
- * (RFC 9135 §5) a MAC+IP route adds label 2 = L3 VNI and the Router's MAC.
+ * (RFC 9135 §5) a MAC+IP route adds label 2 = L3 VNI, the IP-VRF's route
+ * targets and the Router's MAC.
  * Every route carries MAC Mobility with the sequence number (§7.7), so a
  * move is visible in the first UPDATE, and the VXLAN encapsulation (RFC 9012).
  */
@@ -59,6 +60,7 @@ export function macIpRoutes(net: VmNetwork, vm: VmLocation): OriginatedRoute<Mac
         ...l2Attrs,
         extCommunities: encodeExtCommunities([
           ...net.routeTargets,
+          ...net.vrfRouteTargets,
           VXLAN,
           mobility,
           ...(net.routerMac ? [{ kind: 'router-mac', mac: net.routerMac } as const] : []),

@@ -151,7 +151,7 @@ test('AnnounceVm by VNI, IPv6 addresses, idempotence, a move, WithdrawVm and Lis
   await rejects(unaryCall<ListVmsResponse__Output>((cb) => anon.mobility.listVms({ network: 'green' }, cb)), grpc.status.NOT_FOUND, /green/);
   await rejects(unaryCall<ListVmsResponse__Output>((cb) => anon.mobility.listVms({ vtep: 'nope' }, cb)), grpc.status.INVALID_ARGUMENT, /vtep/);
   await rejects(unaryCall<WithdrawVmResponse__Output>((cb) => anon.mobility.withdrawVm({ network: { name: 'blue' }, mac: '52:54:00:aa:bb:09' }, cb)), grpc.status.NOT_FOUND, /no VM with MAC/);
-  await rejects(unaryCall<WithdrawVmResponse__Output>((cb) => anon.mobility.withdrawVm({ network: { name: 'blue' }, mac: '52:54:00:aa:bb:02', vmId: 'vm-9' }, cb)), grpc.status.INVALID_ARGUMENT, /vm-2/);
+  await rejects(unaryCall<WithdrawVmResponse__Output>((cb) => anon.mobility.withdrawVm({ network: { name: 'blue' }, mac: '52:54:00:aa:bb:02', vmId: 'vm-9' }, cb)), grpc.status.FAILED_PRECONDITION, /belongs to VM "vm-2", not "vm-9"/);
   const gone = await unaryCall<WithdrawVmResponse__Output>((cb) => anon.mobility.withdrawVm({ network: { name: 'blue' }, mac: '52:54:00:aa:bb:02' }, cb));
   assert.equal(gone.routes.length, 3, 'its MAC and MAC+IP routes and the last type-3 route of blue at 10.0.0.21');
   const all = await unaryCall<ListVmsResponse__Output>((cb) => anon.mobility.listVms({}, cb));

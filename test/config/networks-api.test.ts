@@ -93,6 +93,7 @@ test('every networks, store and api field, with paths relative to the config fil
       routerMac: '52:54:00:aa:bb:01',
       rd: '192.0.2.1:100',
       routeTargets: ['65000:10100', '192.0.2.1:7', '4200000000:5', '4200000000:6'],
+      vrfRouteTargets: ['65000:50000'],
     },
     {
       name: 'green_2.x',
@@ -102,6 +103,7 @@ test('every networks, store and api field, with paths relative to the config fil
       routerMac: '52:54:00:aa:bb:02',
       rd: '4200000000:9',
       routeTargets: ['65000:16777215'],
+      vrfRouteTargets: ['65000:50000'],
     },
   ]);
   assert.equal(c.store, join(dir, 'state', 'vms'));
@@ -239,10 +241,12 @@ test('networks: every rule, at the offending node', () => {
   ]);
   // l3-vni
   expectErrors(net('  - name: blue\n    vni: 1\n    l3-vni: 0\n'), [[6, 13, 'networks[0].l3-vni', 'expected a VNI 1..16777215, got 0']]);
-  expectErrors(net('  - name: blue\n    vni: 1\n    l3-vni: 2\n  - name: green\n    vni: 2\n'), [
-    [6, 13, 'networks[0].l3-vni', 'l3-vni 2 is already the vni of network green (line 7): an L3 VNI needs a VNI of its own'],
+  expectErrors(net('  - name: blue\n    vni: 1\n    l3-vni: 2\n    router-mac: 02:00:00:00:00:01\n  - name: green\n    vni: 2\n'), [
+    [6, 13, 'networks[0].l3-vni', 'l3-vni 2 is already the vni of network green (line 8): an L3 VNI needs a VNI of its own'],
   ]);
-  expectErrors(net('  - name: blue\n    vni: 1\n    l3-vni: 1\n'), [[6, 13, 'networks[0].l3-vni', 'l3-vni 1 is already the vni of network blue']]);
+  expectErrors(net('  - name: blue\n    vni: 1\n    l3-vni: 1\n    router-mac: 02:00:00:00:00:01\n'), [[6, 13, 'networks[0].l3-vni', 'l3-vni 1 is already the vni of network blue']]);
+  expectErrors(net('  - name: blue\n    vni: 1\n    l3-vni: 5\n'), [[6, 13, 'networks[0].l3-vni', 'l3-vni needs router-mac']]);
+  expectErrors(net('  - name: blue\n    vni: 1\n    vrf-route-targets: ["65000:5"]\n'), [[6, 24, 'networks[0].vrf-route-targets', 'only meaningful with l3-vni']]);
   // vrf, router-mac, rd
   expectErrors(net('  - name: blue\n    vni: 1\n    vrf: ""\n'), [[6, 10, 'networks[0].vrf', 'expected a non-empty string']]);
   expectErrors(net('  - name: blue\n    vni: 1\n    router-mac: 52:54:00:aa:bb\n'), [

@@ -30,7 +30,9 @@ const BLUE: NetworkConfig = { name: 'blue', vni: 10100, evi: 10100, routeTargets
 const GREEN: NetworkConfig = {
   name: 'green', vni: 10200, evi: 10200, routeTargets: ['65000:10200'], duplicateDetection: { maxMoves: 3, windowMs: 60_000, freezeMs: 300_000 },
 };
-const RED: NetworkConfig = { name: 'red', vni: 10300, evi: 10300, l3Vni: 50000, routerMac: '02:00:00:00:00:aa', routeTargets: ['65000:10300'] };
+const RED: NetworkConfig = {
+  name: 'red', vni: 10300, evi: 10300, l3Vni: 50000, routerMac: '02:00:00:00:00:aa', routeTargets: ['65000:10300'], vrfRouteTargets: ['65000:50000'],
+};
 
 function setup(store = new MemoryVmStore()) {
   const rib = new Rib();
@@ -91,14 +93,15 @@ test('a new VM becomes MAC and MAC+IP routes with sequence 0 and its VTEP\'s typ
   ]);
 });
 
-test('with an L3 VNI, MAC+IP routes carry label 2 and the Router\'s MAC (RFC 9135 §5, §8.1)', async () => {
+test('with an L3 VNI, MAC+IP routes carry label 2, the IP-VRF route target and the Router\'s MAC (RFC 9135 §5, §8.1)', async () => {
   const { rib, announce, red } = setup();
   await announce('52:54:00:aa:bb:02', '10.0.0.21', ['10.3.0.5'], 'vm-r', red);
   const routes = localRoutes(rib).filter((r) => r.type === 2);
   assert.equal(routes[0]!.l3vni, undefined);
   assert.equal(routes[1]!.l3vni, 50000);
   assert.match(routes[1]!.ecs, /Rmac:02:00:00:00:00:aa/);
-  assert.doesNotMatch(routes[0]!.ecs, /Rmac/);
+  assert.match(routes[1]!.ecs, /RT:65000:10300 RT:65000:50000/, 'the IP-VRF\'s route target too');
+  assert.doesNotMatch(routes[0]!.ecs, /Rmac|65000:50000/);
 });
 
 test('announcing the same VM again changes nothing: same sequence, no RIB change, no event', async () => {
@@ -184,7 +187,7 @@ test('domain errors: MAC held by another VM, unknown VM, VM id mismatch', async 
   await announce('52:54:00:aa:bb:01', '10.0.0.21', [], 'vm-1');
   await assert.rejects(announce('52:54:00:aa:bb:01', '10.0.0.21', [], 'vm-2'), (e: unknown) => e instanceof VmError && e.kind === 'failed-precondition' && /belongs to VM "vm-1"/.test(e.message));
   await assert.rejects(reg.withdraw({ network: blue, mac: '52:54:00:aa:bb:09' }), (e: unknown) => e instanceof VmError && e.kind === 'not-found');
-  await assert.rejects(reg.withdraw({ network: blue, mac: '52:54:00:aa:bb:01', vmId: 'vm-9' }), (e: unknown) => e instanceof VmError && e.kind === 'invalid-argument');
+  await assert.rejects(reg.withdraw({ network: blue, mac: '52:54:00:aa:bb:01', vmId: 'vm-9' }), (e: unknown) => e instanceof VmError && e.kind === 'failed-precondition');
 });
 
 test('an acknowledged VM is in the store, and a new registry over that store re-originates it with the same sequence number', async () => {
@@ -342,4 +345,47 @@ test('duplicate detection per network: planned moves do not count; a freeze ends
   clock.advance(1);
   assert.deepEqual(localRoutes(rib).map((r) => r.nextHop), ['10.0.0.22', '10.0.0.22']);
   assert.equal(events.at(-1)!.detail, 'freeze time over');
+});
+
+/** A store whose writes fail while `failing` is set, like a full or broken disk. */
+class FlakyStore extends MemoryVmStore {
+  failing = false;
+  override put(r: Parameters<MemoryVmStore['put']>[0]): Promise<void> {
+    return this.failing ? Promise.reject(new Error('ENOSPC: no space left on device')) : super.put(r);
+  }
+  override remove(network: string, mac: string): Promise<void> {
+    return this.failing ? Promise.reject(new Error('EIO: i/o error')) : super.remove(network, mac);
+  }
+}
+
+test('a change the store cannot make durable is refused (unavailable) and undone; a retry is not answered as already done', async () => {
+  const store = new FlakyStore();
+  const { rib, announce, reg, blue } = setup(store);
+  store.failing = true;
+  await assert.rejects(announce('52:54:00:aa:bb:01', '10.0.0.21', ['10.1.0.5']), (e: unknown) => e instanceof VmError && e.kind === 'unavailable' && /ENOSPC/.test(e.message));
+  assert.deepEqual(localRoutes(rib), [], 'nothing stays advertised that was not acknowledged');
+  assert.equal(reg.size, 0);
+  store.failing = false;
+  const retry = await announce('52:54:00:aa:bb:01', '10.0.0.21', ['10.1.0.5']);
+  assert.deepEqual([retry.changed, retry.seq], [true, 0]);
+  const before = localRoutes(rib);
+  store.failing = true;
+  await assert.rejects(announce('52:54:00:aa:bb:01', '10.0.0.22', ['10.1.0.5']), (e: unknown) => e instanceof VmError && e.kind === 'unavailable');
+  assert.deepEqual(localRoutes(rib), before, 'a failed move leaves the VM where it was');
+  await assert.rejects(reg.withdraw({ network: blue, mac: '52:54:00:aa:bb:01' }), (e: unknown) => e instanceof VmError && e.kind === 'unavailable');
+  assert.deepEqual(localRoutes(rib), before, 'a failed withdrawal leaves it advertised');
+  store.failing = false;
+  assert.equal((await store.load()).length, 1);
+});
+
+test('two announcements of one MAC in flight at once, and an announcement while its withdrawal waits for the disk', async () => {
+  const { rib, announce, reg, blue } = setup();
+  const [a, b] = await Promise.all([announce('52:54:00:aa:bb:01', '10.0.0.21'), announce('52:54:00:aa:bb:01', '10.0.0.22')]);
+  assert.deepEqual([a.seq, b.seq, b.previousVtep], [0, 1, '10.0.0.21']);
+  const w = reg.withdraw({ network: blue, mac: '52:54:00:aa:bb:01' });
+  const again = announce('52:54:00:aa:bb:01', '10.0.0.21');
+  await w;
+  const r = await again;
+  assert.equal(r.seq, 0, 'a MAC no longer known anywhere is new again (RFC 7432 §15)');
+  assert.deepEqual(localRoutes(rib).map((x) => [x.type, x.nextHop]), [[2, '10.0.0.21'], [3, '10.0.0.21']]);
 });
