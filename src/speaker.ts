@@ -33,6 +33,7 @@ import { createMobilityService } from './api/mobility-service.js';
 import { type ApiServer, startApiServer } from './api/server.js';
 import { MemoryVmStore, type VmStore, openJournalStore } from './store/vm-store.js';
 import { VmNetwork } from './vm/network.js';
+import { DcGateway } from './vm/gateway.js';
 import { Migrations } from './vm/migrations.js';
 import { VmRegistry } from './vm/registry.js';
 
@@ -71,6 +72,8 @@ export class Speaker {
   /** VMs hypervisor agents announced: set by start() when networks or the API are configured. */
   vms?: VmRegistry;
   migrations?: Migrations;
+  /** Set when the config has dc-gateway: VM host routes towards the WAN. */
+  gateway?: DcGateway;
   private store?: VmStore;
   private api?: ApiServer;
 
@@ -132,6 +135,12 @@ export class Speaker {
     this.vms = new VmRegistry(networks, this.rib, this.localSource, this.store, this.clock, log);
     this.migrations = new Migrations(this.vms, this.clock, this.config.migrationTimeoutMs, log);
     const restored = await this.vms.restore();
+    if (this.config.dcGateway) {
+      const gw = new DcGateway(this.config.dcGateway, networks, this.rib, this.localSource, log);
+      gw.start(this.vms.list());
+      this.vms.events$.subscribe((e) => gw.onEvent(e));
+      this.gateway = gw;
+    }
     if (this.config.store !== undefined) log.info(`${restored} VM(s) restored from ${this.config.store}`, { event: 'vms-restored', count: restored });
   }
 

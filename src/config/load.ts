@@ -4,6 +4,7 @@ import { LOG_LEVELS } from '../core/log.js';
 import { ipv4ToNumber } from '../core/ip.js';
 import { err, ok, type Result } from '../core/result.js';
 import { readApi } from './api.js';
+import { readGateway } from './gateway.js';
 import type { ConfigError } from './errors.js';
 import { readNeighbors } from './neighbors.js';
 import { readNetworks } from './networks.js';
@@ -15,7 +16,7 @@ import type { Config, ListenConfig } from './types.js';
 
 const TOP_KEYS = [
   'router-id', 'asn', 'listen', 'metrics', 'cluster-id', 'hold-time', 'connect-retry', 'log-level', 'neighbors', 'originate',
-  'networks', 'store', 'api', 'migration-timeout',
+  'networks', 'store', 'api', 'migration-timeout', 'dc-gateway',
 ];
 const DEFAULT_LISTEN: ListenConfig = { enabled: true, address: '127.0.0.1', port: 1179 };
 /** Prometheus endpoint: off unless configured (the built-in default config turns it on). */
@@ -102,6 +103,7 @@ function parse(text: string, file: string): Result<Config, ConfigError[]> {
   const store = f.optional('store', filePath);
   const api = readApi(ctx, f.get('api'), networks.names);
   const migrationTimeout = f.optional('migration-timeout', int(1, 86400, 'seconds 1..86400')) ?? 60;
+  const dcGateway = readGateway(ctx, f.get('dc-gateway'), networks.networks ?? []);
 
   if (ctx.errors.length > 0 || id === undefined || asn === undefined || networks.networks === undefined || api === undefined) {
     return err(ctx.sortedErrors());
@@ -122,5 +124,6 @@ function parse(text: string, file: string): Result<Config, ConfigError[]> {
     ...(store !== undefined ? { store } : {}),
     api,
     migrationTimeoutMs: migrationTimeout * 1000,
+    ...(dcGateway !== undefined ? { dcGateway } : {}),
   });
 }

@@ -21,7 +21,7 @@ const networkName: Check<string> = (ctx, v) => {
   return typeof s === 'string' && /^[A-Za-z0-9_.-]+$/.test(s) ? s : ctx.fail(v, NAME_EXPECTED);
 };
 
-const vni = int(1, 16777215, VNI_EXPECTED);
+export const vni = int(1, 16777215, VNI_EXPECTED);
 const evi = int(1, 65535, EVI_EXPECTED);
 
 /** Parses text with a Result-returning parser; its message says what is wrong. */
@@ -36,18 +36,18 @@ function parsed<T>(parse: (s: string) => Result<T, string>, expected: string): C
   };
 }
 
-const routerMac: Check<string> = (ctx, v) => {
+export const routerMac: Check<string> = (ctx, v) => {
   const mac = parsed(parseMac, 'a MAC address like 52:54:00:aa:bb:01')(ctx, v);
   return mac && formatMac(mac);
 };
 
-const rd: Check<string> = (ctx, v) => {
+export const rd: Check<string> = (ctx, v) => {
   const r = parsed(parseRd, 'a route distinguisher like "65000:100" or "192.0.2.1:100"')(ctx, v);
   return r && formatRd(r);
 };
 
 /** Canonical texts; the same target written twice is a typo. */
-const routeTargets: Check<string[]> = (ctx, v) => {
+export const routeTargets: Check<string[]> = (ctx, v) => {
   if (!isSeq(v.node) || v.node.items.length === 0) return ctx.fail(v, RT_EXPECTED);
   const out: string[] = [];
   let ok = true;

@@ -25,6 +25,31 @@ export interface Config {
   readonly api: ApiConfig;
   /** A prepared VM migration neither committed nor aborted within this is aborted. */
   readonly migrationTimeoutMs: number;
+  /** Present: vmmi re-originates VM host routes of these VRFs towards the WAN (RFC 9014). */
+  readonly dcGateway?: DcGatewayConfig;
+}
+
+export interface DcGatewayConfig {
+  /** The gateway's address: the next hop of its type-5 and VPN routes. */
+  readonly nextHop: string;
+  /** RFC 9135 §8.1 Router's MAC on its type-5 routes, lower-case colon form. */
+  readonly routerMac?: string;
+  readonly vrfs: readonly GatewayVrfConfig[];
+}
+
+/** An IP-VRF: networks with `vrf: <name>` feed it their VMs' addresses. */
+export interface GatewayVrfConfig {
+  readonly name: string;
+  /** "ASN:n" or "IPv4:n", canonical. */
+  readonly rd: string;
+  /** Export route targets, canonical text. */
+  readonly routeTargets: readonly string[];
+  /** Label of its type-5 routes (VXLAN: the L3 VNI). */
+  readonly l3Vni: number;
+  /** MPLS label of its VPNv4/VPNv6 routes. */
+  readonly label: number;
+  /** Aggregates, always originated: where remote users go when no host route is more specific. */
+  readonly subnets: readonly string[];
 }
 
 /**
