@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { EXIT, exitCodeOf, statusName } from '../../src/cli/ctl/errors.js';
+import type { MobilityEvent__Output } from '../../gen/proto/vmmi/v1/MobilityEvent.js';
+import { CommandFailed, EXIT, exitCodeOf, reportError, statusName } from '../../src/cli/ctl/errors.js';
 import { FAMILY_CHOICES, familyName } from '../../src/cli/ctl/filter.js';
 import { JsonArrayWriter, Progress, duration, jsonArray, jsonDocument, total } from '../../src/cli/ctl/output.js';
 import { formatFields, formatTable } from '../../src/cli/ctl/table.js';
+import { resolvedFields } from '../../src/cli/ctl/vm.js';
+import { mobilityEventLine } from '../../src/cli/ctl/watch.js';
 import { isFamilyName } from '../../src/config/families.js';
 
 test('formatTable aligns columns, right-aligns ">" columns and leaves no trailing blanks', () => {
@@ -92,4 +95,35 @@ test('the progress line appears after a while, redraws with \\r, and is erased a
   await new Promise((r) => setTimeout(r, 50));
   off.stop();
   assert.equal(quiet, '', 'nothing for a listing that ends quickly, nothing when disabled');
+});
+
+test('a refusal vmmid answered with OK prints each line as `vmmictl: …` and exits with its code', () => {
+  let err = '';
+  const code = reportError(new CommandFailed(EXIT.failedPrecondition, ['migration refused: a', 'migration refused: b']), 'x', {
+    write: (t: string) => ((err += t), true),
+  } as unknown as NodeJS.WritableStream);
+  assert.equal(code, 7);
+  assert.equal(err, 'vmmictl: migration refused: a\nvmmictl: migration refused: b\n');
+});
+
+test('vm resolve shows the ARP/ND flags only when the binding carries some', () => {
+  const r = { mac: '52:54:00:aa:bb:01', vtep: '10.0.0.21', source: '192.0.2.1', sequence: 3, router: false, override: false, immutable: false };
+  assert.equal(resolvedFields(r), 'mac       52:54:00:aa:bb:01\nVTEP      10.0.0.21\nsource    192.0.2.1\nsequence  3\n');
+  assert.match(resolvedFields({ ...r, router: true, immutable: true }), /\nARP\/ND flags  router, immutable\n$/);
+});
+
+test('watch mobility lines: sticky, the migration id and the detail come last, when set', () => {
+  const e: MobilityEvent__Output = {
+    kind: 'MIGRATION_ABORTED', vmId: 'vm1', network: 'blue', vni: 10100, mac: '52:54:00:aa:bb:01', ips: ['10.1.0.5'],
+    fromVtep: '10.0.0.22', toVtep: '10.0.0.21', sequence: 2, time: { seconds: '1700000000', nanos: 0 }, agent: 'hv1',
+    detail: 'operator said so', sticky: false, migrationId: 'm-1',
+  };
+  assert.equal(
+    mobilityEventLine(e),
+    '2023-11-14T22:13:20.000Z  MIGRATION_ABORTED  blue (vni 10100)  mac 52:54:00:aa:bb:01  vm vm1  10.0.0.22 -> 10.0.0.21' +
+      '  seq 2  ips 10.1.0.5  by hv1  migration m-1  detail: operator said so\n',
+  );
+  const refused = mobilityEventLine({ ...e, kind: 'REFUSED', migrationId: '', sticky: true, detail: 'sticky' });
+  assert.match(refused, /  REFUSED    blue .*  by hv1  sticky  detail: sticky\n$/);
+  assert.match(mobilityEventLine({ ...e, kind: 'ARRIVAL', migrationId: '', detail: '' }), /  by hv1\n$/);
 });

@@ -130,10 +130,12 @@ before(async () => {
       '  - { address: 127.0.0.2, remote-as: 65000, passive: true, families: [l2vpn-evpn], description: never connects }',
       'networks:',
       '  - { name: blue, vni: 10100 }',
+      // Duplicate detection after two moves, for `vm clear-duplicate`.
+      '  - { name: green, vni: 10200, duplicate-detection: { max-moves: 2, window: 600 } }',
       'api:',
       `  listen: { address: 127.0.0.1, port: ${port} }`,
       '  agents:',
-      '    - { name: local, vteps: [10.0.0.21, 10.0.0.22], networks: [blue] }',
+      '    - { name: local, vteps: [10.0.0.21, 10.0.0.22], networks: [blue, green] }',
       '',
     ].join('\n'),
   );
@@ -194,12 +196,12 @@ describe('vmmictl against a running vmmid', () => {
     const r = await ctl('vm', 'list');
     assert.equal(r.code, 0, r.err);
     const [header, ...rows] = r.out.trimEnd().split('\n');
-    assert.match(header!, /^VM ID\s+NETWORK\s+VNI\s+MAC\s+IPS\s+VTEP\s+SEQ\s+AGENT\s+AGE$/);
+    assert.match(header!, /^VM ID\s+NETWORK\s+VNI\s+MAC\s+IPS\s+VTEP\s+SEQ\s+STICKY\s+AGENT\s+AGE$/);
     assert.equal(rows.length, 2);
     const one = rows.find((l) => l.startsWith(MAC1));
     assert.ok(one, r.out);
-    assert.match(one, new RegExp(`^${MAC1}\\s+blue\\s+10100\\s+${MAC1}\\s+10\\.1\\.0\\.5,10\\.1\\.0\\.6\\s+10\\.0\\.0\\.22\\s+1\\s+\\S+\\s+\\d+s$`));
-    assert.ok(rows.some((l) => /^vm-two\s+blue\s+10100\s+52:54:00:aa:bb:02\s+-\s+10\.0\.0\.21\s+0\s/.test(l)), r.out);
+    assert.match(one, new RegExp(`^${MAC1}\\s+blue\\s+10100\\s+${MAC1}\\s+10\\.1\\.0\\.5,10\\.1\\.0\\.6\\s+10\\.0\\.0\\.22\\s+1\\s+no\\s+\\S+\\s+\\d+s$`));
+    assert.ok(rows.some((l) => /^vm-two\s+blue\s+10100\s+52:54:00:aa:bb:02\s+-\s+10\.0\.0\.21\s+0\s+no\s/.test(l)), r.out);
 
     type Vm = { vmId: string; network: string; vni: number; mac: string; ips: string[]; vtep: string; sequence: number };
     const all = await ctlJson<Vm[]>('vm', 'list');
@@ -426,6 +428,218 @@ describe('vmmictl against a running vmmid', () => {
     child.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d));
     assert.equal(await exited(child), 0);
     assert.equal((JSON.parse(out) as unknown[]).length, 1);
+  });
+
+  // Mobility beyond announce/withdraw. Each test has MACs of its own, so they
+  // run side by side (the migration steps in order), against the same vmmid.
+  describe('sticky MACs, ARP/ND resolution, duplicates, migrations', { concurrency: true }, () => {
+    type VmJson = { vmId: string; mac: string; vtep: string; sequence: number; sticky: boolean };
+    type MigrationJson = { id: string; state: string; network: string; mac: string; vmId: string; sourceVtep: string; targetVtep: string; reason: string };
+
+    /** The "key  value" lines of a fields block, as a map. */
+    const fields = (text: string): Map<string, string> =>
+      new Map(text.split('\n').filter((l) => l !== '').map((l) => {
+        const m = /^(\S+(?: \S+)*?)\s{2,}(.*)$/.exec(l);
+        return [m?.[1] ?? l, m?.[2] ?? ''] as const;
+      }));
+
+    test('vm announce --sticky: STICKY in vm list; announcing it at another VTEP is FAILED_PRECONDITION (exit 7), so is migrating it', async () => {
+      const mac = '52:54:00:aa:bb:20';
+      const a = await ctl('vm', 'announce', '--network', 'blue', '--mac', mac, '--vtep', '10.0.0.21', '--sticky');
+      assert.equal(a.code, 0, a.err);
+      assert.ok(a.out.includes('mac-mobility:0:sticky'), a.out);
+      const l = await ctl('vm', 'list', '--vtep', '10.0.0.21');
+      assert.equal(l.code, 0, l.err);
+      assert.match(l.out, new RegExp(`^${mac}\\s+blue\\s+10100\\s+${mac}\\s+-\\s+10\\.0\\.0\\.21\\s+0\\s+yes\\s+\\S+\\s+\\d+s$`, 'm'));
+      const j = await ctlJson<VmJson[]>('vm', 'list', '--vtep', '10.0.0.21');
+      assert.equal(j.find((v) => v.mac === mac)?.sticky, true);
+
+      const moved = await ctl('vm', 'announce', '--network', 'blue', '--mac', mac, '--vtep', '10.0.0.22', '--sticky');
+      assert.equal(moved.code, 7, moved.err);
+      assert.match(moved.err, /^vmmictl: FAILED_PRECONDITION: .*sticky/);
+      assert.equal(moved.out, '');
+      const prep = await ctl('vm', 'migrate', 'prepare', '--network', 'blue', '--mac', mac, '--to', '10.0.0.22');
+      assert.equal(prep.code, 7, prep.err);
+      assert.match(prep.err, /^vmmictl: migration refused: .*sticky.*\n$/);
+      assert.equal(prep.out, '');
+      assert.equal((await ctl('vm', 'withdraw', '--network', 'blue', '--mac', mac)).code, 0);
+    });
+
+    test('vm resolve: MAC, VTEP, source and sequence, table and --json; an unbound address is NOT_FOUND (exit 4)', async () => {
+      const mac = '52:54:00:aa:bb:30';
+      const a = await ctl('vm', 'announce', '--network', 'blue', '--mac', mac, '--ip', '10.1.0.30', '--ip', 'fd00::30', '--vtep', '10.0.0.22');
+      assert.equal(a.code, 0, a.err);
+      const r = await ctl('vm', 'resolve', '--network', 'blue', '--ip', '10.1.0.30');
+      assert.equal(r.code, 0, r.err);
+      assert.equal(r.err, '');
+      assert.equal(r.out, `mac       ${mac}\nVTEP      10.0.0.22\nsource    local\nsequence  0\n`);
+      type Resolved = { mac: string; vtep: string; source: string; sequence: number; router: boolean; override: boolean; immutable: boolean };
+      const j = await ctlJson<Resolved>('vm', 'resolve', '--vni', '10100', '--ip', 'fd00::30');
+      assert.deepEqual(j, { mac, vtep: '10.0.0.22', source: 'local', sequence: 0, router: false, override: false, immutable: false });
+
+      const none = await ctl('vm', 'resolve', '--network', 'blue', '--ip', '10.1.0.99');
+      assert.equal(none.code, 4, none.err);
+      assert.match(none.err, /^vmmictl: NOT_FOUND: .*10\.1\.0\.99/);
+      assert.equal(none.out, '');
+      const noNet = await ctl('vm', 'resolve', '--ip', '10.1.0.30');
+      assert.equal(noNet.code, 1);
+      assert.match(noNet.err, /vm resolve needs --network NAME or --vni N/);
+      assert.equal((await ctl('vm', 'withdraw', '--network', 'blue', '--mac', mac)).code, 0);
+    });
+
+    test('vm clear-duplicate: NOT_FOUND (exit 4) unless marked duplicate; a MAC moved too often is announced as duplicate, then cleared', async () => {
+      const mac = '52:54:00:cc:00:01';
+      const none = await ctl('vm', 'clear-duplicate', '--network', 'green', '--mac', mac);
+      assert.equal(none.code, 4, none.err);
+      assert.match(none.err, /^vmmictl: NOT_FOUND: .*not marked duplicate/);
+
+      // green marks a MAC duplicate at its second move.
+      for (const vtep of ['10.0.0.21', '10.0.0.22']) {
+        const a = await ctl('vm', 'announce', '--network', 'green', '--mac', mac, '--vtep', vtep);
+        assert.equal(a.code, 0, a.err);
+        assert.ok(!a.out.includes('duplicate'), a.out);
+      }
+      const dup = await ctl('vm', 'announce', '--network', 'green', '--mac', mac, '--vtep', '10.0.0.21');
+      assert.equal(dup.code, 0, dup.err);
+      assert.match(dup.out, /^routes\s+0$/m);
+      assert.match(dup.out, /^duplicate\s+yes: the MAC is marked duplicate .*nothing was advertised/m);
+      assert.ok(!dup.out.includes('PREFIX'), dup.out);
+      const cleared = await ctl('vm', 'clear-duplicate', '--network', 'green', '--mac', '52-54-00-CC-00-01');
+      assert.equal(cleared.code, 0, cleared.err);
+      assert.equal(cleared.out, `mac ${mac} in network green: duplicate mark cleared, advertised again\n`);
+      const again = await ctl('vm', 'clear-duplicate', '--vni', '10200', '--mac', mac);
+      assert.equal(again.code, 4, again.err);
+
+      const mac2 = '52:54:00:cc:00:02';
+      type Announced = { sequence: number; routes: unknown[]; duplicate: boolean };
+      const replies: Announced[] = [];
+      for (const vtep of ['10.0.0.21', '10.0.0.22', '10.0.0.21']) replies.push(await ctlJson<Announced>('vm', 'announce', '--vni', '10200', '--mac', mac2, '--vtep', vtep));
+      assert.deepEqual(replies.map((r) => r.duplicate), [false, false, true]);
+      assert.deepEqual(replies[2]?.routes, []);
+      assert.deepEqual(await ctlJson<object>('vm', 'clear-duplicate', '--vni', '10200', '--mac', mac2), {});
+    });
+
+    // In order: each step needs the one before it.
+    describe('vm migrate', { concurrency: false }, () => {
+      const MIGRATING = '52:54:00:aa:bb:40';
+
+      test('vm migrate prepare → commit → abort: the VM ends at its source with sequence 2; watch mobility prints each step with the migration id', async () => {
+        const w = new Spawned(['--api', api, 'watch', 'mobility', '--network', 'blue']);
+        // The watch is subscribed some time after the process starts: change a probe VM until it shows.
+        const probe = '52:54:00:aa:bb:4f';
+        let n = 0;
+        await until('the watch to subscribe', async () => {
+          const a = await ctl('vm', 'announce', '--network', 'blue', '--mac', probe, '--ip', `10.1.0.${100 + (n++ % 100)}`, '--vtep', '10.0.0.21');
+          assert.equal(a.code, 0, a.err);
+          return w.out.includes(probe) ? true : undefined;
+        });
+        assert.equal((await ctl('vm', 'withdraw', '--network', 'blue', '--mac', probe)).code, 0);
+
+        const a = await ctl('vm', 'announce', '--network', 'blue', '--mac', MIGRATING, '--ip', '10.1.0.40', '--vtep', '10.0.0.21', '--vm-id', 'migrating');
+        assert.equal(a.code, 0, a.err);
+        const p = await ctl('vm', 'migrate', 'prepare', '--network', 'blue', '--mac', MIGRATING, '--to', '10.0.0.22');
+        assert.equal(p.code, 0, p.err);
+        assert.equal(p.err, '');
+        const prepared = fields(p.out);
+        const id = prepared.get('migration') ?? '';
+        assert.match(id, /^\S+$/, p.out);
+        assert.match(p.out, /^migration\s+\S+\n/, 'the id comes first');
+        assert.equal(prepared.get('state'), 'prepared');
+        assert.equal(prepared.get('vm id'), 'migrating');
+        assert.equal(prepared.get('source VTEP'), '10.0.0.21');
+        assert.equal(prepared.get('target VTEP'), '10.0.0.22');
+        assert.match(prepared.get('prepared at') ?? '', /^\d{4}-\d\d-\d\dT\S+Z$/);
+        assert.equal(prepared.get('ended at'), '-');
+        await until('a MIGRATION_PREPARED line', () => (w.out.includes('MIGRATION_PREPARED') ? true : undefined));
+
+        const c = await ctl('vm', 'migrate', 'commit', id);
+        assert.equal(c.code, 0, c.err);
+        const [head = '', table = ''] = c.out.split('\n\n');
+        const committed = fields(head);
+        assert.equal(committed.get('migration'), id);
+        assert.equal(committed.get('state'), 'committed');
+        assert.equal(committed.get('sequence'), '1');
+        assert.match(table, /^S\s+PREFIX\s+NEXT HOP/);
+        assert.ok(table.split('\n').slice(1).filter((l) => l !== '').every((l) => /\s10\.0\.0\.22\s+local\s/.test(l)), table);
+        assert.ok(table.includes('mac-mobility:1'), table);
+
+        const ab = await ctl('vm', 'migrate', 'abort', id, '--reason', 'rolled back by the test');
+        assert.equal(ab.code, 0, ab.err);
+        const aborted = fields(ab.out);
+        assert.equal(aborted.get('state'), 'aborted');
+        assert.equal(aborted.get('reason'), 'rolled back by the test');
+        assert.equal(aborted.get('sequence'), '2');
+        assert.match(aborted.get('ended at') ?? '', /^\d{4}-/);
+
+        const l = await ctl('vm', 'list', '--network', 'blue');
+        assert.equal(l.code, 0, l.err);
+        assert.match(l.out, /^migrating\s+blue\s+10100\s+52:54:00:aa:bb:40\s+10\.1\.0\.40\s+10\.0\.0\.21\s+2\s+no\s/m);
+
+        await until('a MIGRATION_ABORTED line', () => (w.out.includes('MIGRATION_ABORTED') ? true : undefined));
+        w.child.kill('SIGINT');
+        const r = await w.exit();
+        assert.equal(r.code, 0, r.err);
+        const line = (kind: string): string => r.out.split('\n').find((x) => x.includes(`  ${kind}  `)) ?? '';
+        const common = `blue \\(vni 10100\\)  mac 52:54:00:aa:bb:40  vm migrating`;
+        assert.match(line('MIGRATION_PREPARED'), new RegExp(`^\\S+Z  MIGRATION_PREPARED  ${common}  10\\.0\\.0\\.21 -> 10\\.0\\.0\\.22  seq 0  ips 10\\.1\\.0\\.40  by \\S+  migration ${id}$`));
+        assert.match(line('MIGRATION_COMMITTED'), new RegExp(`  ${common}  10\\.0\\.0\\.21 -> 10\\.0\\.0\\.22  seq 1  .*  migration ${id}$`));
+        assert.match(line('MIGRATION_ABORTED'), new RegExp(`  ${common}  10\\.0\\.0\\.22 -> 10\\.0\\.0\\.21  seq 2  .*  migration ${id}  detail: rolled back by the test$`));
+      });
+
+      test('vm migrate --json: the API replies; an abort before the commit advertises nothing; finished or unknown ids are exit 7 / 4', async () => {
+        type Prepared = { migration: MigrationJson | null; reasons: string[] };
+        type Committed = { migration: MigrationJson; sequence: number; routes: RouteJson[] };
+        type Aborted = { migration: MigrationJson; sequence: number };
+        const prepare = (): Promise<Prepared> => ctlJson<Prepared>('vm', 'migrate', 'prepare', '--vni', '10100', '--mac', MIGRATING, '--to', '10.0.0.22');
+
+        const p1 = await prepare();
+        assert.deepEqual(p1.reasons, []);
+        assert.equal(p1.migration?.state, 'prepared');
+        assert.equal(p1.migration?.sourceVtep, '10.0.0.21');
+        const early = await ctl('vm', 'migrate', 'abort', p1.migration!.id);
+        assert.equal(early.code, 0, early.err);
+        assert.equal(fields(early.out).get('sequence'), '-', 'nothing was advertised');
+        assert.equal(fields(early.out).get('reason'), 'aborted by the agent');
+
+        const p2 = await prepare();
+        const id = p2.migration!.id;
+        assert.notEqual(id, p1.migration!.id);
+        const c = await ctlJson<Committed>('vm', 'migrate', 'commit', id);
+        assert.equal(c.migration.state, 'committed');
+        assert.equal(c.sequence, 3);
+        assert.ok(c.routes.length >= 2 && c.routes.every((x) => x.attributes?.nextHop === '10.0.0.22'));
+        const a = await ctlJson<Aborted>('vm', 'migrate', 'abort', id, '--reason', 'json');
+        assert.equal(a.migration.state, 'aborted');
+        assert.equal(a.migration.reason, 'json');
+        assert.equal(a.sequence, 4);
+        const vm = (await ctlJson<VmJson[]>('vm', 'list', '--network', 'blue')).find((v) => v.mac === MIGRATING);
+        assert.equal(vm?.vtep, '10.0.0.21');
+        assert.equal(vm?.sequence, 4);
+
+        const done = await ctl('vm', 'migrate', 'commit', id);
+        assert.equal(done.code, 7, done.err);
+        assert.match(done.err, /^vmmictl: FAILED_PRECONDITION: .*aborted/);
+        const unknown = await ctl('--json', 'vm', 'migrate', 'abort', 'no-such-migration');
+        assert.equal(unknown.code, 4, unknown.err);
+        assert.equal(unknown.out, '');
+        const noId = await ctl('vm', 'migrate', 'commit');
+        assert.equal(noId.code, 1);
+      });
+
+      test('vm migrate prepare refused (the VM is at the target already): exit 7, each reason on stderr; --json still prints the reply', async () => {
+        const r = await ctl('vm', 'migrate', 'prepare', '--network', 'blue', '--mac', MIGRATING, '--to', '10.0.0.21');
+        assert.equal(r.code, 7, r.err);
+        assert.equal(r.out, '');
+        assert.equal(r.err, 'vmmictl: migration refused: the VM is already at 10.0.0.21\n');
+        const j = await ctl('--json', 'vm', 'migrate', 'prepare', '--network', 'blue', '--mac', MIGRATING, '--to', '10.0.0.21');
+        assert.equal(j.code, 7, j.err);
+        assert.deepEqual(JSON.parse(j.out), { reasons: ['the VM is already at 10.0.0.21'], migration: null });
+        assert.match(j.err, /^vmmictl: migration refused: /);
+        const missing = await ctl('vm', 'migrate', 'prepare', '--network', 'blue', '--mac', '52:54:00:aa:bb:99', '--to', '10.0.0.22');
+        assert.equal(missing.code, 4, missing.err);
+        assert.equal((await ctl('vm', 'withdraw', '--network', 'blue', '--mac', MIGRATING)).code, 0);
+      });
+    });
   });
 });
 

@@ -7,6 +7,9 @@
  *   2 any other server error          7 FAILED_PRECONDITION
  *   3 INVALID_ARGUMENT                8 UNAVAILABLE (vmmid cannot be reached)
  *   4 NOT_FOUND
+ *
+ * A reply that is a refusal (PrepareMigration's `reasons`) exits like the
+ * status it stands for, with its own lines: `vmmictl: migration refused: …`.
  */
 import * as grpc from '@grpc/grpc-js';
 import { isServiceError } from '../../api/client.js';
@@ -71,6 +74,21 @@ export class ClientStatusError extends Error {
 }
 
 /**
+ * vmmid answered OK, but what it answered means the command did not do what
+ * was asked (a migration refused with reasons): each line goes to stderr as
+ * `vmmictl: <line>`, and vmmictl exits with `exitCode`.
+ */
+export class CommandFailed extends Error {
+  override readonly name = 'CommandFailed';
+  constructor(
+    readonly exitCode: ExitCode,
+    readonly lines: readonly string[],
+  ) {
+    super(lines.join('; '));
+  }
+}
+
+/**
  * Prints what went wrong and returns the exit code. `api` is named when vmmid
  * could not be reached, since that is usually a wrong --api or a daemon
  * without an `api:` section.
@@ -82,6 +100,10 @@ export function reportError(e: unknown, api: string, stderr: NodeJS.WritableStre
     const details = e.details.replace(/\s*Resolution note:\s*$/, '');
     stderr.write(`vmmictl: ${statusName(e.code)}: ${details}${where}\n`);
     return exitCodeOf(e.code);
+  }
+  if (e instanceof CommandFailed) {
+    for (const line of e.lines) stderr.write(`vmmictl: ${line}\n`);
+    return e.exitCode;
   }
   if (e instanceof UsageError) {
     stderr.write(`vmmictl: ${e.message}\n`);

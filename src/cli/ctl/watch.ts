@@ -43,12 +43,22 @@ export function routeEventLine(e: RouteEvent__Output): string {
   return `${isoTime(e.time)}  ${what}  ${r.family}  ${r.prefix}  next-hop ${nh}  from ${dash(r.source)}  ${routeAttributes(r)}\n`;
 }
 
+/**
+ * One line per mobility event. What only some kinds carry comes last, when
+ * set: `sticky`, `migration ID` (migration steps), and `detail: …` (why: a
+ * conflict, a refusal, a duplicate, an abort's reason), which may hold spaces.
+ */
 export function mobilityEventLine(e: MobilityEvent__Output): string {
   const kind = e.kind.padEnd(9);
   const move = `${dash(e.fromVtep)} -> ${dash(e.toVtep)}`;
+  const extra = [
+    ...(e.sticky ? ['sticky'] : []),
+    ...(e.migrationId !== '' ? [`migration ${e.migrationId}`] : []),
+    ...(e.detail !== '' ? [`detail: ${e.detail}`] : []),
+  ];
   return (
     `${isoTime(e.time)}  ${kind}  ${e.network} (vni ${e.vni})  mac ${e.mac}  vm ${e.vmId}  ${move}` +
-    `  seq ${e.sequence}  ips ${list(e.ips, ',')}  by ${dash(e.agent)}\n`
+    `  seq ${e.sequence}  ips ${list(e.ips, ',')}  by ${dash(e.agent)}${extra.map((x) => `  ${x}`).join('')}\n`
   );
 }
 
@@ -74,7 +84,7 @@ export function watchCommands(y: Argv<Globals>): Argv<Globals> {
       )
       .command(
         'mobility',
-        'VM arrivals, departures, moves and updates (MobilityService WatchMobility)',
+        'VM arrivals, departures, moves, updates, conflicts, duplicates and migration steps (MobilityService WatchMobility)',
         (b) => b.option('network', { type: 'string', describe: 'only events of this network', requiresArg: true }),
         (a) =>
           withApi(a, async (ctl) => {
