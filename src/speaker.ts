@@ -35,6 +35,7 @@ import { MemoryVmStore, type VmStore, openJournalStore } from './store/vm-store.
 import { VmNetwork } from './vm/network.js';
 import { DcGateway } from './vm/gateway.js';
 import { Migrations } from './vm/migrations.js';
+import { MoveTracer } from './vm/move-trace.js';
 import { VmRegistry } from './vm/registry.js';
 
 export interface SpeakerEndpoints {
@@ -72,6 +73,7 @@ export class Speaker {
   /** VMs hypervisor agents announced: set by start() when networks or the API are configured. */
   vms?: VmRegistry;
   migrations?: Migrations;
+  tracer?: MoveTracer;
   /** Set when the config has dc-gateway: VM host routes towards the WAN. */
   gateway?: DcGateway;
   private store?: VmStore;
@@ -119,6 +121,7 @@ export class Speaker {
    */
   async stop(): Promise<void> {
     this.migrations?.close();
+    this.tracer?.close();
     this.vms?.close();
     await this.api?.close();
     await Promise.all([...this.peers.values()].map((p) => p.stop()));
@@ -134,6 +137,7 @@ export class Speaker {
     const networks = new Map(this.config.networks.map((n) => [n.name, new VmNetwork(n, this.config.routerId)]));
     this.vms = new VmRegistry(networks, this.rib, this.localSource, this.store, this.clock, log);
     this.migrations = new Migrations(this.vms, this.clock, this.config.migrationTimeoutMs, log);
+    this.tracer = new MoveTracer(this.vms, this.groups.probe, this.rib, this.clock);
     const restored = await this.vms.restore();
     if (this.config.dcGateway) {
       const gw = new DcGateway(this.config.dcGateway, networks, this.rib, this.localSource, log);
@@ -152,7 +156,7 @@ export class Speaker {
       api,
       {
         control: createControlService(this, authority, log, api),
-        mobility: this.vms && this.migrations && createMobilityService(this.vms, this.migrations, authority, api, log),
+        mobility: this.vms && this.migrations && this.tracer && createMobilityService(this.vms, this.migrations, this.tracer, authority, api, log),
       },
       log,
     );

@@ -16,6 +16,8 @@ import type { VmRecord } from '../store/vm-store.js';
 import { VmError } from '../vm/errors.js';
 import type { VmNetwork } from '../vm/network.js';
 import type { Migration, Migrations } from '../vm/migrations.js';
+import type { MoveTrace, MoveTracer, PeerTime } from '../vm/move-trace.js';
+import type { MoveTrace as MoveTraceMessage } from '../../gen/proto/vmmi/v1/MoveTrace.js';
 import type { VmEvent, VmRegistry } from '../vm/registry.js';
 import type { Migration as MigrationMessage } from '../../gen/proto/vmmi/v1/Migration.js';
 import { checkHostIp, checkIps, checkMac, checkVmId, checkVni, checkVtep } from '../vm/validate.js';
@@ -66,9 +68,19 @@ export function migrationToProto(m: Migration): MigrationMessage {
   };
 }
 
+export function traceToProto(t: MoveTrace): MoveTraceMessage {
+  const times = (list: readonly PeerTime[]) => list.map((p) => ({ peer: p.peer, at: timestamp(p.at), afterMs: p.at - t.requestedAt }));
+  return {
+    id: t.id, network: t.network, mac: t.mac, vmId: t.vmId, fromVtep: t.fromVtep, toVtep: t.toVtep, sequence: t.seq,
+    requestedAt: timestamp(t.requestedAt), announcedAt: timestamp(t.announcedAt),
+    updates: times(t.updates), withdrawals: times(t.withdrawals), peerWithdrawals: times(t.peerWithdrawals),
+  };
+}
+
 export function createMobilityService(
   vms: VmRegistry,
   migrations: Migrations,
+  tracer: MoveTracer,
   authority: Authority,
   api: ApiConfig,
   log: Log,
@@ -94,6 +106,7 @@ export function createMobilityService(
 
   return {
     AnnounceVm: unary(log, 'AnnounceVm', async (call) => {
+      const requestedAt = Date.now();
       const id = authority.identify(call);
       const r = call.request;
       const vmId = domainCheck(() => checkVmId(r.vmId));
@@ -102,7 +115,7 @@ export function createMobilityService(
       const ips = domainCheck(() => checkIps(r.ips));
       const vtep = domainCheck(() => checkVtep(r.vtep));
       authority.requireAgent(id, net.name, vtep);
-      const res = await vms.announce({ vmId, network: net, mac, ips, vtep, agent: id.name, sticky: r.sticky }).catch((e: unknown) => {
+      const res = await vms.announce({ vmId, network: net, mac, ips, vtep, agent: id.name, sticky: r.sticky, requestedAt }).catch((e: unknown) => {
         throw withStatus(e);
       });
       return {
@@ -198,6 +211,14 @@ export function createMobilityService(
         throw withStatus(e);
       });
       return { migration: migrationToProto(r.migration), sequence: r.announced?.seq ?? 0 };
+    }),
+
+    GetMoveTrace: unary(log, 'GetMoveTrace', async (call) => {
+      authority.requireReader(authority.identify(call));
+      const r = call.request;
+      const net = r.network?.ref ? network(r.network) : undefined;
+      const mac = r.mac.trim() === '' ? undefined : domainCheck(() => checkMac(r.mac));
+      return { traces: tracer.list(net?.name, mac).map(traceToProto) };
     }),
 
     WatchMobility: serverStream(log, 'WatchMobility', async (call) => {

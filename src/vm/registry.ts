@@ -49,6 +49,8 @@ export interface VmEvent {
   readonly detail?: string;
   /** The migration a migration-* event belongs to. */
   readonly migrationId?: string;
+  /** When the API call that caused it arrived (ms), for move traces. */
+  readonly requestedAt?: number;
 }
 
 /** What the EVPN table binds an IP to (RFC 9161). */
@@ -72,6 +74,8 @@ export interface AnnounceInput {
   readonly sticky?: boolean;
   /** Part of a committed migration: counted apart from unplanned moves by duplicate detection. */
   readonly planned?: boolean;
+  /** When the API call arrived (ms since epoch). */
+  readonly requestedAt?: number;
 }
 
 export interface AnnounceResult {
@@ -178,7 +182,7 @@ export class VmRegistry {
       broughtImet = this.originate(i.network, record);
       if (old) this.retire(i.network, old, record);
     }
-    this.emit(old === undefined ? 'arrival' : moved ? 'move' : 'update', record, old?.vtep, record.vtep);
+    this.emit(old === undefined ? 'arrival' : moved ? 'move' : 'update', record, old?.vtep, record.vtep, undefined, i.agent, i.requestedAt);
     // May mark it duplicate at once (onDuplicate withdraws what was just originated).
     if (moved) this.duplicates.recordMove(key, i.network.duplicatePolicy, i.planned === true);
     try {
@@ -437,10 +441,12 @@ export class VmRegistry {
     return this.macs.pathsFor(bytes.value).filter((p) => this.inNetwork(net, p));
   }
 
-  private emit(kind: VmEventKind, vm: VmRecord, fromVtep: string | undefined, toVtep: string | undefined, detail?: string, agent = vm.agent): void {
+  private emit(
+    kind: VmEventKind, vm: VmRecord, fromVtep: string | undefined, toVtep: string | undefined, detail?: string, agent = vm.agent, requestedAt?: number,
+  ): void {
     this.events$.next({
       kind, vmId: vm.vmId, network: vm.network, vni: this.networks.get(vm.network)?.vni ?? 0, mac: vm.mac, ips: vm.ips,
-      fromVtep, toVtep, seq: vm.seq, time: this.clock.now(), agent, sticky: vm.sticky === true, detail,
+      fromVtep, toVtep, seq: vm.seq, time: this.clock.now(), agent, sticky: vm.sticky === true, detail, requestedAt,
     });
   }
 

@@ -6,6 +6,7 @@ import type { ExportTarget } from '../../rib/export.js';
 import type { FamilyKey } from '../wire/family.js';
 import type { PackOptions } from '../wire/update-encode.js';
 import { Outbound } from './outbound.js';
+import { SentProbe } from './sent-probe.js';
 
 /**
  * The update groups of a speaker and, per group (and per negotiated
@@ -14,6 +15,8 @@ import { Outbound } from './outbound.js';
  */
 export class SessionGroups {
   readonly updateGroups = new UpdateGroups();
+  /** Watches routes leaving in UPDATEs (move traces). */
+  readonly probe = new SentProbe();
   private readonly shared = new Map<string, Outbound>();
   /** Every open membership by peer, so a shared Outbound can split off a stuck member. */
   private readonly memberships = new Map<string, Membership>();
@@ -75,7 +78,7 @@ export class SessionGroups {
 
   /** @internal */
   newOutbound(group: UpdateGroup, families: ReadonlySet<FamilyKey>, pack: PackOptions, exportFor: string, from?: AdjRibOut): Outbound {
-    return new Outbound(this.rib, group, families, pack, exportFor, from, this.stuckMs);
+    return new Outbound(this.rib, group, families, pack, exportFor, from, this.stuckMs, this.probe);
   }
 }
 

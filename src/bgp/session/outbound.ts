@@ -8,6 +8,7 @@ import type { PathAttributes } from '../wire/attributes.js';
 import { type FamilyKey, IPV4_UNICAST } from '../wire/family.js';
 import type { Nlri } from '../wire/nlri.js';
 import { type PackOptions, encodeAnnouncements, encodeEndOfRib, encodeWithdrawals } from '../wire/update-encode.js';
+import type { SentProbe } from './sent-probe.js';
 
 /** How many pending route changes one pass encodes before checking the sockets again. */
 const BATCH = 2048;
@@ -70,6 +71,8 @@ export class Outbound {
     adjOut?: AdjRibOut,
     /** A member blocked this long is reported to `onStuck`. */
     private readonly stuckMs = 5_000,
+    /** Told which watched routes were written, to whom, when. */
+    private readonly probe?: SentProbe,
   ) {
     this.adjOut = adjOut ?? new AdjRibOut();
     this.sub = rib.changes$.subscribe((ch) => this.bestChanged(ch.family, ch.nlri, ch.best));
@@ -197,14 +200,17 @@ export class Outbound {
   }
 
   private write(family: FamilyKey, withdraw: Nlri[], announce: Map<PathAttributes, Nlri[]>): void {
+    const probe = this.probe?.active ? this.probe : undefined;
     if (withdraw.length > 0) {
       for (const m of encodeWithdrawals(family, withdraw, this.pack)) this.put(m);
       this.routesWithdrawn += withdraw.length;
+      probe?.sent(family, withdraw, true, [...this.members.keys()], Date.now());
     }
     for (const [attrs, nlri] of announce) {
       const mpNextHop = family === IPV4_UNICAST && attrs.nextHop?.length === 4 ? undefined : attrs.nextHop;
       for (const m of encodeAnnouncements(family, attrs, nlri, this.pack, mpNextHop)) this.put(m);
       this.routesAnnounced += nlri.length;
+      probe?.sent(family, nlri, false, [...this.members.keys()], Date.now());
     }
   }
 
