@@ -169,8 +169,20 @@ export class VmRegistry {
       return { seq: old.seq, routes: duplicate ? [] : this.pathsOf(i.network, old, true), changed: false, duplicate };
     }
     const moved = old !== undefined && old.vtep !== i.vtep;
-    // RFC 7432 §15: a new location takes one above every number known for the MAC; new addresses at the same place keep it.
-    const seq = old && !moved ? old.seq : this.nextSeq(i.network, i.mac, old);
+    const known = this.knownPaths(i.network, i.mac);
+    // §15.2: a MAC another PE advertises as static is not learned here; the operator is told.
+    const theirSticky = known.find((p) => p.source.id !== this.source.id && mobilityOf(p.attrs).sticky);
+    if (theirSticky && !old) {
+      const there = theirSticky.attrs.nextHop ? bytesToIp(theirSticky.attrs.nextHop) : '?';
+      const detail = `MAC ${i.mac} is sticky (static) at ${there}, advertised by ${theirSticky.source.id} (RFC 7432 §15.2)`;
+      this.emit('conflict', { vmId: i.vmId, network: i.network.name, mac: i.mac, ips: i.ips, vtep: i.vtep, seq: 0, agent: i.agent, since: this.clock.now() }, i.vtep, there, detail, i.agent);
+      throw precondition(`${detail}: it cannot be announced at ${i.vtep}`);
+    }
+    // RFC 7432 §15: a new location takes one above every number known for the MAC; new addresses at the same
+    // place keep it; §15.2: a static MAC is advertised with sequence 0.
+    const seq = i.sticky ? 0 : old && !moved ? old.seq : this.nextSeq(i.network, i.mac, old, known);
+    // Arriving where another PE had it is a move too (§15.1 counts them all).
+    const movedHere = moved || (old === undefined && known.some((p) => p.source.id !== this.source.id));
     const record: VmRecord = {
       vmId: i.vmId, network: i.network.name, mac: i.mac, ips: [...i.ips], vtep: i.vtep, seq, agent: i.agent,
       since: old && !moved ? old.since : this.clock.now(),
@@ -183,8 +195,9 @@ export class VmRegistry {
       if (old) this.retire(i.network, old, record);
     }
     this.emit(old === undefined ? 'arrival' : moved ? 'move' : 'update', record, old?.vtep, record.vtep, undefined, i.agent, i.requestedAt);
-    // May mark it duplicate at once (onDuplicate withdraws what was just originated).
-    if (moved) this.duplicates.recordMove(key, i.network.duplicatePolicy, i.planned === true);
+    if (movedHere) this.duplicates.recordMove(key, i.network.duplicatePolicy, i.planned === true);
+    // Marked duplicate by this move or before (a withdraw does not clear the mark): withdraw what was just originated.
+    this.suppressIfDuplicate(i.network, key);
     try {
       await this.persist(key, this.store.put(record));
     } catch (e) {
@@ -298,6 +311,19 @@ export class VmRegistry {
     });
   }
 
+  /** Withdraws a held VM's routes if its MAC is marked duplicate and they are still out. */
+  private suppressIfDuplicate(net: VmNetwork, key: string): void {
+    const vm = this.vms.get(key);
+    const state = this.duplicates.state(key);
+    if (!vm || !state || this.suppressed.has(key)) return;
+    this.suppressed.add(key);
+    this.retire(net, vm, undefined);
+    const window = net.duplicatePolicy.windowMs / 1000;
+    const until = state.until !== undefined ? `until ${new Date(state.until).toISOString()}` : 'until cleared (ClearDuplicate)';
+    this.emit('duplicate', vm, vm.vtep, undefined, `${state.moves} moves within ${window} s: not advertised ${until}`, 'vmmi');
+    this.log.warn(`MAC ${vm.mac} in network ${vm.network} is duplicate: ${state.moves} moves within ${window} s`, { event: 'duplicate-mac', mac: vm.mac, network: vm.network });
+  }
+
   /** ClearDuplicate: false when the MAC was not marked duplicate. */
   clearDuplicate(net: VmNetwork, mac: string): boolean {
     return this.duplicates.clear(keyOf(net.name, mac));
@@ -313,12 +339,7 @@ export class VmRegistry {
     const net = vm && this.networks.get(vm.network);
     if (!vm || !net) return;
     if (e.kind === 'duplicate') {
-      if (this.suppressed.has(e.key)) return;
-      this.suppressed.add(e.key);
-      this.retire(net, vm, undefined);
-      const until = e.until !== undefined ? `until ${new Date(e.until).toISOString()}` : 'until cleared (ClearDuplicate)';
-      this.emit('duplicate', vm, vm.vtep, undefined, `${e.moves} moves within ${e.windowMs / 1000} s: not advertised ${until}`, 'vmmi');
-      this.log.warn(`MAC ${vm.mac} in network ${vm.network} is duplicate: ${e.moves} moves within ${e.windowMs / 1000} s`, { event: 'duplicate-mac', mac: vm.mac, network: vm.network });
+      this.suppressIfDuplicate(net, e.key);
       return;
     }
     if (!this.suppressed.delete(e.key)) return;
@@ -350,14 +371,15 @@ export class VmRegistry {
     const mac = formatMac(c.nlri.mac);
     for (const net of this.networks.values()) {
       const key = keyOf(net.name, mac);
-      if (this.vms.has(key) && this.inNetwork(net, remote)) queueMicrotask(() => this.contest(net, key, remote));
+      // §15.1: a duplicate MAC's routes are neither sent nor processed until it is cleared.
+      if (this.vms.has(key) && !this.suppressed.has(key) && this.inNetwork(net, remote)) queueMicrotask(() => this.contest(net, key, remote));
     }
   }
 
   private contest(net: VmNetwork, key: string, remote: Path): void {
     const vm = this.vms.get(key);
     const theirVtep = remote.attrs.nextHop ? bytesToIp(remote.attrs.nextHop) : '';
-    if (!vm || theirVtep === vm.vtep) return;
+    if (!vm || theirVtep === vm.vtep || this.suppressed.has(key)) return;
     const theirs = mobilityOf(remote.attrs);
     const order = compareSeq(theirs.seq, vm.seq);
     const who = `${remote.source.id} advertises it from ${theirVtep} with sequence ${theirs.seq}${theirs.sticky ? ' (sticky)' : ''}`;
@@ -369,6 +391,8 @@ export class VmRegistry {
     if (theirs.sticky || order > 0 || lowerThere) {
       this.vms.delete(key);
       this.retire(net, vm, undefined);
+      // A MAC going back and forth between here and another PE is what §15.1 detects.
+      this.duplicates.recordMove(key, net.duplicatePolicy);
       const detail = theirs.sticky ? `${who}: a sticky MAC wins` : order > 0 ? `${who}: newer` : `${who}: same sequence, lower VTEP address wins`;
       if (lowerThere) this.emit('conflict', vm, vm.vtep, theirVtep, detail, 'bgp');
       this.emit('moved-away', { ...vm, seq: theirs.seq }, vm.vtep, theirVtep, detail, 'bgp');
@@ -426,8 +450,7 @@ export class VmRegistry {
    * RFC 7432 §15: one above the highest number known for the MAC, counting
    * the one we hold even while its routes are not in the RIB (a duplicate).
    */
-  private nextSeq(net: VmNetwork, mac: string, mine: VmRecord | undefined): number {
-    const known = this.knownPaths(net, mac);
+  private nextSeq(net: VmNetwork, mac: string, mine: VmRecord | undefined, known = this.knownPaths(net, mac)): number {
     const next = nextLocalSeq(known);
     if (!mine) return next;
     const after = (mine.seq + 1) >>> 0;
