@@ -115,7 +115,7 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
-async function startVmmid(file: string): Promise<{ child: ChildProcess; stop(): Promise<void> }> {
+export async function startVmmid(file: string): Promise<{ child: ChildProcess; stop(): Promise<void> }> {
   const child = spawn(process.execPath, [join(repoRoot(), 'dist/src/cli/vmmid.js'), '--config', file, '--log-format', 'json'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });

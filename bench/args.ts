@@ -1,6 +1,6 @@
-export const SUITES = ['codec', 'ingest', 'rr', 'store', 'api'] as const;
+export const SUITES = ['codec', 'ingest', 'rr', 'store', 'api', 'mobility'] as const;
 export type Suite = (typeof SUITES)[number];
-/** rr takes minutes at its default sizes, and store measures the disk rather than vmmi's code, so they run only when named. */
+/** rr and mobility take minutes at their default sizes, and store measures the disk rather than vmmi's code, so they run only when named. */
 export const DEFAULT_SUITES: readonly Suite[] = ['codec', 'ingest'];
 
 export const RECEIVERS = ['vmmid', 'frr', 'gobgp'] as const;
@@ -28,7 +28,7 @@ export interface BenchArgs {
   readonly heapProfDir?: string;
 }
 
-export const USAGE = `usage: npm run bench -- [codec] [ingest] [rr] [store] [api] [--routes N[,N...]] [--runs N] [--timeout SECONDS]
+export const USAGE = `usage: npm run bench -- [codec] [ingest] [rr] [store] [api] [mobility] [--routes N[,N...]] [--runs N] [--timeout SECONDS]
                         [--receivers vmmid,frr,gobgp] [--clients N[,N...]] [--gobgp-routes N[,N...]]
                         [--cpu-prof DIR] [--heap-prof DIR]
   codec     encode, frame and decode a table in memory (default 1,000,000 routes)
@@ -40,9 +40,12 @@ export const USAGE = `usage: npm run bench -- [codec] [ingest] [rr] [store] [api
   api       AnnounceVm → UPDATE at 4 established peers through the real vmmid: median/p99 over
             10,000 sequential announcements, then the sustained rate from 64 callers (--routes N
             sets the number of announcements)
+  mobility  VM moves from VTEP A to VTEP B, 4 established peers: single-move latency (1,000 moves, median/p99)
+            and a rack evacuation of every VM at once, vmmid (AnnounceVm) beside FRR bgpd as reflector
+            of a PE's UPDATEs (default --routes 10000 VMs; --receivers vmmid,frr)
   --routes        table sizes; each suite runs once per size
   --runs N        timed runs per measurement, best reported (default 3)
-  --timeout S     per ingest or rr run (default ingest 120, rr 300)
+  --timeout S     per ingest or rr run (default ingest 120, rr 300), per mobility phase (default 120)
   --receivers     which daemons, in this order: vmmid,frr,gobgp (the reflectors under test for rr)
   --clients       rr: receiving clients per measurement (default 1,4)
   --gobgp-routes  rr: sizes GoBGP runs at; it is skipped above the largest (default 10000,20000)

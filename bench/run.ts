@@ -1,5 +1,5 @@
 /**
- * npm run bench -- [codec] [ingest] [rr] [store] [api] [--routes N[,N...]] [--runs N] [--timeout S] [--receivers ...] [--clients ...] [--cpu-prof DIR]
+ * npm run bench -- [codec] [ingest] [rr] [store] [api] [mobility] [--routes N[,N...]] [--runs N] [--timeout S] [--receivers ...] [--clients ...] [--cpu-prof DIR]
  * See bench/README.md.
  */
 import { cpus } from 'node:os';
@@ -10,6 +10,7 @@ import { INGEST_DEFAULT_ROUTES, runIngest } from './ingest.js';
 import { RR_DEFAULTS, runRr } from './rr.js';
 import { runStore } from './store.js';
 import { API_DEFAULTS, runApi } from './api.js';
+import { MOBILITY_DEFAULTS, runMobility } from './mobility.js';
 
 async function main(): Promise<number> {
   if (process.argv.includes('--help') || process.argv.includes('-h')) {
@@ -67,6 +68,12 @@ async function main(): Promise<number> {
         case 'api':
           for (const announcements of args.routes ?? [API_DEFAULTS.announcements]) {
             const passed = await runApi({ ...API_DEFAULTS, announcements });
+            ok = ok && passed;
+          }
+          break;
+        case 'mobility':
+          for (const vms of args.routes ?? [MOBILITY_DEFAULTS.vms]) {
+            const passed = await runMobility({ vms, receivers: args.receivers, timeoutSec: args.timeoutSec ?? MOBILITY_DEFAULTS.timeoutSec });
             ok = ok && passed;
           }
           break;

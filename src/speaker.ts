@@ -25,12 +25,9 @@ import { type FamilyKey, familyByName } from './bgp/wire/family.js';
 import { parsePrefix } from './bgp/wire/prefix.js';
 import { Rib } from './rib/rib.js';
 import { SessionGroups } from './bgp/session/groups.js';
-import { Metrics } from './metrics.js';
+import type { Metrics } from './metrics.js';
 import { LOCAL_SOURCE_ID, type PathSource } from './rib/path.js';
-import { Authority } from './api/auth.js';
-import { createControlService } from './api/control-service.js';
-import { createMobilityService } from './api/mobility-service.js';
-import { type ApiServer, startApiServer } from './api/server.js';
+import type { ApiServer } from './api/server.js';
 import { MemoryVmStore, type VmStore, openJournalStore } from './store/vm-store.js';
 import { VmNetwork } from './vm/network.js';
 import { DcGateway } from './vm/gateway.js';
@@ -107,6 +104,7 @@ export class Speaker {
     let metrics: Endpoint | undefined;
     const m = this.config.metrics;
     if (m.enabled) {
+      const { Metrics } = await import('./metrics.js');
       this.metrics = new Metrics(this);
       metrics = await this.metrics.listen(m.address, m.port);
     }
@@ -148,7 +146,14 @@ export class Speaker {
     if (this.config.store !== undefined) log.info(`${restored} VM(s) restored from ${this.config.store}`, { event: 'vms-restored', count: restored });
   }
 
-  private startApi(): Promise<ApiServer> {
+  /** Loaded only when configured: a route reflector without an API does not carry gRPC's memory. */
+  private async startApi(): Promise<ApiServer> {
+    const [{ Authority }, { createControlService }, { createMobilityService }, { startApiServer }] = await Promise.all([
+      import('./api/auth.js'),
+      import('./api/control-service.js'),
+      import('./api/mobility-service.js'),
+      import('./api/server.js'),
+    ]);
     const api = this.config.api;
     const log = this.log.child({ component: 'api' });
     const authority = new Authority(api);
