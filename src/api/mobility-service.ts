@@ -18,13 +18,17 @@ import type { VmNetwork } from '../vm/network.js';
 import type { Migration, Migrations } from '../vm/migrations.js';
 import type { MoveTrace, MoveTracer, PeerTime } from '../vm/move-trace.js';
 import type { MoveTrace as MoveTraceMessage } from '../../gen/proto/vmmi/v1/MoveTrace.js';
-import type { VmEvent, VmRegistry } from '../vm/registry.js';
+import type { AnnounceResult, VmEvent, VmRegistry } from '../vm/registry.js';
 import type { Migration as MigrationMessage } from '../../gen/proto/vmmi/v1/Migration.js';
 import { checkHostIp, checkIps, checkMac, checkVmId, checkVni, checkVtep } from '../vm/validate.js';
-import type { Authority } from './auth.js';
+import type { Authority, Identity } from './auth.js';
+import type { AnnounceVmRequest__Output } from '../../gen/proto/vmmi/v1/AnnounceVmRequest.js';
 import { routeToProto, timestamp } from './convert.js';
-import { ApiError, invalidArgument, notFound, serverStream, unary } from './status.js';
+import { ApiError, invalidArgument, notFound, serverStream, toStatus, unary } from './status.js';
 import { streamFrom } from './watch.js';
+
+/** VMs per AnnounceVms call: a rack, with room; the reply stays far below gRPC's 4 MiB. */
+const MAX_BATCH = 10_000;
 
 const STATUS_OF: Record<VmError['kind'], grpc.status> = {
   'invalid-argument': grpc.status.INVALID_ARGUMENT,
@@ -104,26 +108,48 @@ export function createMobilityService(
     sequence: v.seq, agent: v.agent, since: timestamp(v.since), sticky: v.sticky === true,
   });
 
+  /** One announcement, checked field by field and against the caller's authority. */
+  const announceOne = async (id: Identity, r: AnnounceVmRequest__Output, requestedAt: number): Promise<AnnounceResult> => {
+    const vmId = domainCheck(() => checkVmId(r.vmId));
+    const net = network(r.network);
+    const mac = domainCheck(() => checkMac(r.mac));
+    const ips = domainCheck(() => checkIps(r.ips));
+    const vtep = domainCheck(() => checkVtep(r.vtep));
+    authority.requireAgent(id, net.name, vtep);
+    return vms.announce({ vmId, network: net, mac, ips, vtep, agent: id.name, sticky: r.sticky, requestedAt }).catch((e: unknown) => {
+      throw withStatus(e);
+    });
+  };
+
   return {
     AnnounceVm: unary(log, 'AnnounceVm', async (call) => {
       const requestedAt = Date.now();
-      const id = authority.identify(call);
-      const r = call.request;
-      const vmId = domainCheck(() => checkVmId(r.vmId));
-      const net = network(r.network);
-      const mac = domainCheck(() => checkMac(r.mac));
-      const ips = domainCheck(() => checkIps(r.ips));
-      const vtep = domainCheck(() => checkVtep(r.vtep));
-      authority.requireAgent(id, net.name, vtep);
-      const res = await vms.announce({ vmId, network: net, mac, ips, vtep, agent: id.name, sticky: r.sticky, requestedAt }).catch((e: unknown) => {
-        throw withStatus(e);
-      });
+      const res = await announceOne(authority.identify(call), call.request, requestedAt);
       return {
         sequence: res.seq,
         routes: res.routes.map((p) => routeToProto(p, true)),
         changed: res.changed,
         previousVtep: res.previousVtep ?? '',
         duplicate: res.duplicate,
+      };
+    }),
+
+    AnnounceVms: unary(log, 'AnnounceVms', async (call) => {
+      const requestedAt = Date.now();
+      const id = authority.identify(call);
+      const list = call.request.vms;
+      if (list.length > MAX_BATCH) throw invalidArgument(`vms has ${list.length} entries; at most ${MAX_BATCH} per call`);
+      // All applied in order now; one store flush acknowledges them together.
+      const settled = await Promise.allSettled(list.map((r) => announceOne(id, r, requestedAt)));
+      return {
+        results: settled.map((s) => {
+          if (s.status === 'fulfilled') {
+            const v = s.value;
+            return { sequence: v.seq, changed: v.changed, previousVtep: v.previousVtep ?? '', duplicate: v.duplicate, routes: v.routes.length, code: 'OK', message: '' };
+          }
+          const st = toStatus(withStatus(s.reason), log, 'AnnounceVms');
+          return { sequence: 0, changed: false, previousVtep: '', duplicate: false, routes: 0, code: grpc.status[st.code], message: st.details };
+        }),
       };
     }),
 

@@ -112,6 +112,7 @@ export class VmRegistry {
   private readonly sub: Subscription;
   /** RFC 7432 §15.1: VMs whose MAC moved too often; kept, but their routes are withdrawn. */
   private readonly suppressed = new Set<string>();
+  private readonly built = new WeakMap<VmRecord, readonly OriginatedRoute<Nlri>[]>();
   readonly duplicates: DuplicateDetector;
 
   constructor(
@@ -198,17 +199,15 @@ export class VmRegistry {
     if (movedHere) this.duplicates.recordMove(key, i.network.duplicatePolicy, i.planned === true);
     // Marked duplicate by this move or before (a withdraw does not clear the mark): withdraw what was just originated.
     this.suppressIfDuplicate(i.network, key);
+    // What this announcement put out, before a later call (in flight while we wait for the disk) changes it.
+    const originated = this.suppressed.has(key) ? [] : this.pathsOf(i.network, record, broughtImet);
     try {
       await this.persist(key, this.store.put(record));
     } catch (e) {
       this.undo(i.network, key, record, old);
       throw unavailable(`the VM store could not record the announcement, which was undone: ${errorText(e)}`);
     }
-    const duplicate = this.suppressed.has(key);
-    return {
-      seq, routes: duplicate ? [] : this.pathsOf(i.network, record, broughtImet), changed: true,
-      previousVtep: moved ? old.vtep : undefined, duplicate,
-    };
+    return { seq, routes: originated, changed: true, previousVtep: moved ? old.vtep : undefined, duplicate: this.suppressed.has(key) };
   }
 
   async withdraw(i: WithdrawInput): Promise<readonly Path[]> {
@@ -411,7 +410,7 @@ export class VmRegistry {
 
   /** Puts the VM's routes in the RIB; true when it also brought its (network, VTEP)'s type-3 route. */
   private originate(net: VmNetwork, vm: VmRecord): boolean {
-    for (const r of macIpRoutes(net, vm)) this.announceRoute(r);
+    for (const r of this.routesOf(net, vm)) this.announceRoute(r);
     const k = `${net.name}|${vm.vtep}`;
     const n = this.perVtep.get(k) ?? 0;
     this.perVtep.set(k, n + 1);
@@ -421,8 +420,8 @@ export class VmRegistry {
 
   /** Withdraws what `old` had that `now` does not, and the type-3 route its VTEP no longer needs. */
   private retire(net: VmNetwork, old: VmRecord, now: VmRecord | undefined): void {
-    const keep = new Set(now ? macIpRoutes(net, now).map((r) => r.nlri.key) : []);
-    for (const r of macIpRoutes(net, old)) if (!keep.has(r.nlri.key)) this.rib.withdraw(this.source.id, L2VPN_EVPN, r.nlri);
+    const keep = new Set(now ? this.routesOf(net, now).map((r) => r.nlri.key) : []);
+    for (const r of this.routesOf(net, old)) if (!keep.has(r.nlri.key)) this.rib.withdraw(this.source.id, L2VPN_EVPN, r.nlri);
     const k = `${net.name}|${old.vtep}`;
     const n = (this.perVtep.get(k) ?? 1) - 1;
     if (n > 0) this.perVtep.set(k, n);
@@ -430,6 +429,16 @@ export class VmRegistry {
       this.perVtep.delete(k);
       this.rib.withdraw(this.source.id, L2VPN_EVPN, inclusiveMulticast(net, old.vtep).nlri);
     }
+  }
+
+  /** A record's MAC/IP routes, built once: announce, retire and the reply all need them. */
+  private routesOf(net: VmNetwork, vm: VmRecord): readonly OriginatedRoute<Nlri>[] {
+    let routes = this.built.get(vm);
+    if (!routes) {
+      routes = macIpRoutes(net, vm);
+      this.built.set(vm, routes);
+    }
+    return routes;
   }
 
   private announceRoute(r: OriginatedRoute<Nlri>): void {
@@ -441,7 +450,7 @@ export class VmRegistry {
   }
 
   private pathsOf(net: VmNetwork, vm: VmRecord, withImet: boolean): Path[] {
-    const routes: OriginatedRoute<Nlri>[] = macIpRoutes(net, vm);
+    const routes: OriginatedRoute<Nlri>[] = [...this.routesOf(net, vm)];
     if (withImet) routes.push(inclusiveMulticast(net, vm.vtep));
     return routes.flatMap((r) => this.rib.pathOf(this.source.id, L2VPN_EVPN, r.nlri) ?? []);
   }

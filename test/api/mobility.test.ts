@@ -12,6 +12,7 @@ import type { AnnounceVmResponse__Output } from '../../gen/proto/vmmi/v1/Announc
 import type { ListVmsResponse__Output } from '../../gen/proto/vmmi/v1/ListVmsResponse.js';
 import type { WithdrawVmResponse__Output } from '../../gen/proto/vmmi/v1/WithdrawVmResponse.js';
 import type { ResolveAddressResponse__Output } from '../../gen/proto/vmmi/v1/ResolveAddressResponse.js';
+import type { AnnounceVmsResponse__Output } from '../../gen/proto/vmmi/v1/AnnounceVmsResponse.js';
 import type { PrepareMigrationResponse__Output } from '../../gen/proto/vmmi/v1/PrepareMigrationResponse.js';
 import type { CommitMigrationResponse__Output } from '../../gen/proto/vmmi/v1/CommitMigrationResponse.js';
 import type { AbortMigrationResponse__Output } from '../../gen/proto/vmmi/v1/AbortMigrationResponse.js';
@@ -331,4 +332,30 @@ test('PrepareMigration / CommitMigration / AbortMigration over the API, with aut
     ['MOVE', ''],
     ['MIGRATION_ABORTED', 'id'],
   ]);
+});
+
+test('AnnounceVms: many VMs in one call, each checked and applied in order, one result per entry', async (t) => {
+  const { anon, client, speaker } = await setup(t);
+  const batch = (c: VmmiClient, vms: Partial<AnnounceVmRequest>[]) =>
+    unaryCall<AnnounceVmsResponse__Output>((cb) => c.mobility.announceVms({ vms: vms.map((v) => ({ ...VM, ...v })) }, cb));
+  const r = await batch(anon, [
+    { vmId: 'a', mac: '52:54:00:00:00:0a' },
+    { vmId: 'b', mac: 'bad' },
+    { vmId: 'a', mac: '52:54:00:00:00:0a', vtep: '10.0.0.22' },
+    { vmId: 'c', mac: '52:54:00:00:00:0c', vtep: '10.0.0.99' },
+    { vmId: 'd', mac: '52:54:00:00:00:0a' },
+  ]);
+  assert.deepEqual(r.results.map((x) => [x.code, x.sequence, x.previousVtep, x.routes]), [
+    ['OK', 0, '', 3],
+    ['INVALID_ARGUMENT', 0, '', 0],
+    ['OK', 1, '10.0.0.21', 3],
+    ['FAILED_PRECONDITION', 0, '', 0],
+    ['FAILED_PRECONDITION', 0, '', 0],
+  ]);
+  assert.match(r.results[1]!.message, /not a MAC address/);
+  assert.match(r.results[4]!.message, /belongs to VM "a"/);
+  assert.equal(speaker.vms?.list()[0]?.vtep, '10.0.0.22');
+  const denied = await batch(client(HV1_TOKEN), [{ vmId: 'e', mac: '52:54:00:00:00:0e', vtep: '10.0.0.22' }]);
+  assert.equal(denied.results[0]!.code, 'PERMISSION_DENIED');
+  await rejects(batch(anon, Array.from({ length: 10_001 }, () => ({}))), grpc.status.INVALID_ARGUMENT, /at most 10000/);
 });
