@@ -5,7 +5,8 @@ import type { MobilityEvent__Output } from '../../gen/proto/vmmi/v1/MobilityEven
 import { CommandFailed, EXIT, exitCodeOf, reportError, statusName } from '../../src/cli/ctl/errors.js';
 import { FAMILY_CHOICES, familyName } from '../../src/cli/ctl/filter.js';
 import { JsonArrayWriter, Progress, duration, jsonArray, jsonDocument, total } from '../../src/cli/ctl/output.js';
-import { formatFields, formatTable } from '../../src/cli/ctl/table.js';
+import { formatFields, formatRows, formatTable } from '../../src/cli/ctl/table.js';
+import { afterMs, moveTraceText } from '../../src/cli/ctl/trace.js';
 import { resolvedFields } from '../../src/cli/ctl/vm.js';
 import { mobilityEventLine } from '../../src/cli/ctl/watch.js';
 import { isFamilyName } from '../../src/config/families.js';
@@ -17,6 +18,35 @@ test('formatTable aligns columns, right-aligns ">" columns and leaves no trailin
   ]);
   assert.equal(t, 'NAME    COUNT  NOTE\na           1  x\nlonger    100\n');
   assert.equal(formatTable(['A', 'B'], []), 'A  B\n');
+});
+
+test('formatRows aligns like formatTable, without a header row', () => {
+  assert.equal(formatRows(['>', '', ''], [['+1.0 ms', 'update sent', 'a'], ['+12.3 ms', 'peer withdrew', 'b']], '  '), '   +1.0 ms  update sent    a\n  +12.3 ms  peer withdrew  b\n');
+  assert.equal(formatRows(['A'], []), '');
+});
+
+test('a move trace: its header, then the events in time order', () => {
+  const at = { seconds: '1795545912', nanos: 407_000_000 };
+  const t = {
+    id: 't-1', network: 'blue', mac: '52:54:00:aa:bb:01', vmId: 'web-1', fromVtep: '', toVtep: '10.0.0.22', sequence: 1,
+    requestedAt: at, announcedAt: at,
+    updates: [{ peer: '127.0.0.2', at, afterMs: 0.8 }, { peer: '127.0.0.3', at, afterMs: 12.34 }],
+    withdrawals: [{ peer: '127.0.0.2', at, afterMs: 0.8 }],
+    peerWithdrawals: [{ peer: '127.0.0.4', at, afterMs: 3 }],
+  };
+  assert.equal(
+    moveTraceText(t),
+    [
+      'trace t-1  blue  vm web-1  mac 52:54:00:aa:bb:01  - → 10.0.0.22  seq 1  at 2026-11-24T18:45:12.407Z',
+      '   +0.8 ms  update sent      127.0.0.2',
+      '   +0.8 ms  withdrawal sent  127.0.0.2',
+      '   +3.0 ms  peer withdrew    127.0.0.4',
+      '  +12.3 ms  update sent      127.0.0.3',
+      '',
+    ].join('\n'),
+  );
+  assert.equal(moveTraceText({ ...t, updates: [], withdrawals: [], peerWithdrawals: [] }).split('\n')[1], '  no peer was sent anything yet');
+  assert.equal(afterMs(-0.5), '-0.5 ms');
 });
 
 test('formatFields aligns the keys', () => {

@@ -519,6 +519,55 @@ describe('vmmictl against a running vmmid', () => {
       assert.deepEqual(await ctlJson<object>('vm', 'clear-duplicate', '--vni', '10200', '--mac', mac2), {});
     });
 
+    test('vm trace: a header per move, newest first, "nothing sent" with no peer up; --last, --json; a MAC never moved has no traces (exit 0)', async () => {
+      const mac = '52:54:00:aa:bb:50';
+      for (const vtep of ['10.0.0.21', '10.0.0.22', '10.0.0.21']) {
+        const a = await ctl('vm', 'announce', '--network', 'blue', '--mac', mac, '--vtep', vtep, '--vm-id', 'traced');
+        assert.equal(a.code, 0, a.err);
+      }
+      // Two moves (the first announcement is no move): sequence 2 back to .21, then sequence 1 to .22.
+      const r = await ctl('vm', 'trace', '--network', 'blue', '--mac', mac);
+      assert.equal(r.code, 0, r.err);
+      assert.equal(r.err, '');
+      const head = (from: string, to: string, seq: number): RegExp =>
+        new RegExp(`^trace t-\\w+  blue  vm traced  mac ${mac}  ${from.replaceAll('.', '\\.')} → ${to.replaceAll('.', '\\.')}  seq ${seq}  at \\d{4}-\\d\\d-\\d\\dT\\S+Z$`);
+      const [one = '', two = ''] = r.out.split('\n\n');
+      const [h1 = '', ...e1] = one.trimEnd().split('\n');
+      const [h2 = '', ...e2] = two.trimEnd().split('\n');
+      assert.match(h1, head('10.0.0.22', '10.0.0.21', 2), r.out);
+      assert.match(h2, head('10.0.0.21', '10.0.0.22', 1), r.out);
+      // The only neighbour never connects: nobody was sent anything.
+      assert.deepEqual(e1, ['  no peer was sent anything yet']);
+      assert.deepEqual(e2, ['  no peer was sent anything yet']);
+
+      const last = await ctl('vm', 'trace', '--vni', '10100', '--mac', mac, '--last', '1');
+      assert.equal(last.code, 0, last.err);
+      assert.equal(last.out, `${one.trimEnd()}\n`);
+
+      type Trace = {
+        id: string; network: string; mac: string; vmId: string; fromVtep: string; toVtep: string; sequence: number;
+        requestedAt: { seconds: string; nanos: number } | null; announcedAt: { seconds: string; nanos: number } | null;
+        updates: unknown[]; withdrawals: unknown[]; peerWithdrawals: unknown[];
+      };
+      const j = await ctlJson<{ traces: Trace[] }>('vm', 'trace', '--network', 'blue', '--mac', mac);
+      assert.deepEqual(j.traces.map((t) => [t.fromVtep, t.toVtep, t.sequence]), [['10.0.0.22', '10.0.0.21', 2], ['10.0.0.21', '10.0.0.22', 1]]);
+      const t = j.traces[1]!;
+      assert.match(t.id, /^t-\w+$/);
+      assert.equal(h2.split('  ')[0], `trace ${t.id}`);
+      assert.deepEqual([t.network, t.mac, t.vmId], ['blue', mac, 'traced']);
+      assert.ok(Number(t.requestedAt?.seconds) > 0 && Number(t.announcedAt?.seconds) >= Number(t.requestedAt?.seconds), JSON.stringify(t));
+      assert.deepEqual([t.updates, t.withdrawals, t.peerWithdrawals], [[], [], []]);
+
+      const never = '52:54:00:aa:bb:5f';
+      const none = await ctl('vm', 'trace', '--network', 'blue', '--mac', never);
+      assert.equal(none.code, 0, none.err);
+      assert.equal(none.out, `no move traces of mac ${never} in network blue\n`);
+      assert.deepEqual(await ctlJson<object>('vm', 'trace', '--mac', never), { traces: [] });
+      assert.equal((await ctl('vm', 'trace', '--last', '0')).code, 1);
+      assert.equal((await ctl('vm', 'trace', '--network', 'red')).code, 4);
+      assert.equal((await ctl('vm', 'withdraw', '--network', 'blue', '--mac', mac)).code, 0);
+    });
+
     // In order: each step needs the one before it.
     describe('vm migrate', { concurrency: false }, () => {
       const MIGRATING = '52:54:00:aa:bb:40';

@@ -25,9 +25,8 @@ function pad(s: string, w: number, right: boolean): string {
   return right ? fill + s : s + fill;
 }
 
-/** Rows under headers; every row must have one cell per column. Ends with a newline unless empty. */
-export function formatTable(columns: readonly (Column | string)[], rows: readonly (readonly string[])[]): string {
-  const cols = columns.map((c) => (typeof c === 'string' ? col(c) : c));
+/** The lines of `rows` aligned as columns `cols` (their headers count towards the widths). */
+function aligned(cols: readonly Column[], rows: readonly (readonly string[])[]): string[] {
   const widths = cols.map((c, i) => Math.max(width(c.header), ...rows.map((r) => width(r[i] ?? ''))));
   const line = (cells: readonly string[]): string =>
     cols
@@ -38,7 +37,24 @@ export function formatTable(columns: readonly (Column | string)[], rows: readonl
       })
       .join('  ')
       .trimEnd();
-  return [cols.map((c) => c.header), ...rows].map(line).join('\n') + '\n';
+  return rows.map(line);
+}
+
+const columnsOf = (columns: readonly (Column | string)[]): Column[] => columns.map((c) => (typeof c === 'string' ? col(c) : c));
+
+/** Rows under headers; every row must have one cell per column. Ends with a newline unless empty. */
+export function formatTable(columns: readonly (Column | string)[], rows: readonly (readonly string[])[]): string {
+  const cols = columnsOf(columns);
+  return aligned(cols, [cols.map((c) => c.header), ...rows]).join('\n') + '\n';
+}
+
+/**
+ * Rows aligned as columns but without a header row (`columns` only say which
+ * align right: "" or ">"), each line led by `indent`. Empty for no rows.
+ */
+export function formatRows(columns: readonly (Column | string)[], rows: readonly (readonly string[])[], indent = ''): string {
+  const cols = columnsOf(columns).map((c) => ({ ...c, header: '' }));
+  return aligned(cols, rows).map((l) => `${indent}${l}\n`).join('');
 }
 
 /** "key  value" lines with the keys aligned, for one item's details. */

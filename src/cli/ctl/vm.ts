@@ -1,6 +1,6 @@
 /**
- * `vmmictl vm announce|withdraw|list|resolve|clear-duplicate|migrate`: the
- * MobilityService, as an agent (or an operator standing in for one) uses it.
+ * `vmmictl vm announce|withdraw|list|resolve|clear-duplicate|migrate|trace`:
+ * the MobilityService, as an agent (or an operator standing in for one) uses it.
  */
 import type { Argv } from 'yargs';
 import type { AnnounceVmRequest } from '../../../gen/proto/vmmi/v1/AnnounceVmRequest.js';
@@ -19,6 +19,7 @@ import { migrateCommands } from './migrate.js';
 import { canonicalMac, networkLabel, networkOptions, networkRef, vmOptions } from './network.js';
 import { age, dash, jsonArray, jsonDocument, list, routeTable, yesNo } from './output.js';
 import { formatFields, formatTable } from './table.js';
+import { traceCommand } from './trace.js';
 
 const VM_COLUMNS = ['VM ID', 'NETWORK', '>VNI', 'MAC', 'IPS', 'VTEP', '>SEQ', 'STICKY', 'AGENT', 'AGE'];
 
@@ -47,8 +48,8 @@ export function resolvedFields(r: ResolveAddressResponse__Output): string {
 }
 
 export function vmCommands(y: Argv<Globals>): Argv<Globals> {
-  return y.command('vm', 'announce, withdraw, list, resolve and migrate VMs (MobilityService)', (vm) =>
-    migrateCommands(
+  return y.command('vm', 'announce, withdraw, list, resolve, migrate and trace VMs (MobilityService)', (vm) =>
+    traceCommand(migrateCommands(
       vm
         .command(
           'announce',
@@ -136,6 +137,6 @@ export function vmCommands(y: Argv<Globals>): Argv<Globals> {
               ctl.out(ctl.json ? jsonDocument(res) : `mac ${canonicalMac(a.mac)} in ${networkLabel(a)}: duplicate mark cleared, advertised again\n`);
             }),
         ),
-    ).demandCommand(1, 'vm needs a command: announce, withdraw, list, resolve, clear-duplicate or migrate'),
+    )).demandCommand(1, 'vm needs a command: announce, withdraw, list, resolve, clear-duplicate, migrate or trace'),
   );
 }
