@@ -2,7 +2,8 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { type Config, defaultConfig, formatConfigErrors, loadConfigFile } from '../config/index.js';
-import { type LogFormat, createLogger, isLogLevel } from '../core/log.js';
+import { type LogFormat, isLogLevel } from '../core/log.js';
+import { createLogger } from '../core/winston-log.js';
 import { Speaker } from '../speaker.js';
 
 const argv = await yargs(hideBin(process.argv))

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
-import { createLogger, silentLogger, type LoggerOptions } from '../../src/core/log.js';
+import { silentLogger, type LoggerOptions } from '../../src/core/log.js';
+import { createLogger } from '../../src/core/winston-log.js';
 
 /** A logger writing into memory; `lines()` flushes it first. */
 function capture(options: Omit<LoggerOptions, 'stream'>) {
