@@ -16,7 +16,7 @@ import type { ListVmsResponse__Output } from '../gen/proto/vmmi/v1/ListVmsRespon
 import type { WithdrawVmResponse__Output } from '../gen/proto/vmmi/v1/WithdrawVmResponse.js';
 import { makePki } from '../test/support/pki.js';
 import { type FrrHandle, checkPcap, freeLoopback, frrConfig, makeRunDir, needPeers, sleep, startCapture, startFrr, waitFor } from './harness/index.js';
-import { type FrrEvpnRoute, frrEstablished, frrEvpnRoutes, frrExtCommunities, frrMacMobilitySeq, frrNextHop } from './support/peers.js';
+import { type FrrEvpnRoute, frrEstablished, frrEvpnRoute, frrEvpnRoutes, frrExtCommunities, frrMacMobilitySeq, frrNextHop } from './support/peers.js';
 import { type VmmidProcess, spawnVmmid } from './support/vmmi.js';
 
 const ASN = 65000;
@@ -104,6 +104,10 @@ test('agents announce, move and withdraw a VM over mTLS; FRR follows; authority 
   assert.equal(first.sequence, 0);
   assert.equal(first.routes.length, 3, 'MAC, MAC+IP and the VTEP\'s type-3 route');
   checkLocation(await waitFor(() => frrMacRoutes(frr), { what: 'FRR has the VM at 10.0.0.21', until: (r) => r.length === 2 }), '10.0.0.21', 0);
+  // RFC 7432 §7.3 / RFC 8365 §9: the VTEP's Inclusive Multicast route, ingress replication with label = VNI.
+  const imet = await waitFor(() => frrEvpnRoute(frr, '10.0.0.21:10100', '[3]:[0]:[32]:[10.0.0.21]'), { what: 'FRR has the type-3 route of 10.0.0.21' });
+  assert.deepEqual(imet.paths[0]!.pmsi, { tunnelType: 'Ingress Replication', label: 10100 });
+  assert.equal(frrNextHop(imet.paths[0]!), '10.0.0.21');
 
   const moved = await announce(hv2, '10.0.0.22');
   assert.equal(moved.sequence, 1);
@@ -113,6 +117,15 @@ test('agents announce, move and withdraw a VM over mTLS; FRR follows; authority 
     until: (r) => r.length === 2 && r.every((x) => x.rd === '10.0.0.22:10100'),
   });
   checkLocation(afterMove, '10.0.0.22', 1);
+  await waitFor(() => frrEvpnRoute(frr, '10.0.0.22:10100', '[3]:[0]:[32]:[10.0.0.22]'), { what: 'FRR has the type-3 route of 10.0.0.22' });
+  await waitFor(async () => (await frrEvpnRoute(frr, '10.0.0.21:10100', '[3]:[0]:[32]:[10.0.0.21]')) === undefined, {
+    what: 'the type-3 route of 10.0.0.21 is withdrawn with its last VM',
+  });
+  // hv1 cannot take back or remove a VM that now sits at hv2's VTEP.
+  await assert.rejects(
+    unaryCall<object>((cb) => hv1.mobility.withdrawVm({ network: { name: 'blue' }, mac: MAC }, cb)),
+    (e: unknown) => isServiceError(e) && e.code === grpc.status.PERMISSION_DENIED && /10\.0\.0\.22/.test(e.details),
+  );
 
   // hv1 owns 10.0.0.21 only.
   await assert.rejects(
