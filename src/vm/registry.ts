@@ -104,6 +104,8 @@ function sameSet(a: readonly string[], b: readonly string[]): boolean {
 export class VmRegistry {
   readonly events$ = new Subject<VmEvent>();
   private readonly vms = new Map<string, VmRecord>();
+  /** Which held VM an address belongs to, by "network|ip". */
+  private readonly ipOwners = new Map<string, string>();
   /** VMs per (network, VTEP): the type-3 route lives while this is above zero. */
   private readonly perVtep = new Map<string, number>();
   /** The last store write of each VM, so a repeated call acknowledges only what is durable. */
@@ -146,7 +148,7 @@ export class VmRegistry {
         this.log.warn('stored VM belongs to a network no longer configured; not announced', { vm: r.vmId, network: r.network, mac: r.mac });
         continue;
       }
-      this.vms.set(keyOf(r.network, r.mac), r);
+      this.setVm(keyOf(r.network, r.mac), r);
       this.originate(net, r);
       n++;
     }
@@ -189,7 +191,12 @@ export class VmRegistry {
       since: old && !moved ? old.since : this.clock.now(),
       ...(i.sticky === true ? { sticky: true } : {}),
     };
-    this.vms.set(key, record);
+    // RFC 9135 §4 / RFC 7432 §15: an address now bound to this MAC leaves the VM that had it.
+    for (const ip of record.ips) {
+      const owner = this.ipOwners.get(`${record.network}|${ip}`);
+      if (owner !== undefined && owner !== key) this.releaseIp(i.network, owner, ip, i.agent);
+    }
+    this.setVm(key, record);
     let broughtImet = false;
     if (!this.suppressed.has(key)) {
       broughtImet = this.originate(i.network, record);
@@ -219,7 +226,7 @@ export class VmRegistry {
     }
     const hidden = this.suppressed.delete(key);
     const gone = hidden ? [] : this.pathsOf(i.network, old, this.count(i.network.name, old.vtep) === 1);
-    this.vms.delete(key);
+    this.deleteVm(key);
     if (!hidden) this.retire(i.network, old, undefined);
     this.emit('departure', old, old.vtep, undefined);
     try {
@@ -240,9 +247,9 @@ export class VmRegistry {
     const hidden = this.suppressed.has(key);
     if (made && !hidden) this.retire(net, made, before);
     if (before) {
-      this.vms.set(key, before);
+      this.setVm(key, before);
       if (!hidden) this.originate(net, before);
-    } else this.vms.delete(key);
+    } else this.deleteVm(key);
     this.log.error(`VM store failed: ${before ? 'restored' : 'dropped'} MAC ${(made ?? before)!.mac} in network ${net.name}`, { mac: (made ?? before)!.mac });
   }
 
@@ -310,6 +317,36 @@ export class VmRegistry {
     });
   }
 
+  private setVm(key: string, vm: VmRecord): void {
+    const old = this.vms.get(key);
+    if (old) for (const ip of old.ips) this.ipOwners.delete(`${old.network}|${ip}`);
+    this.vms.set(key, vm);
+    for (const ip of vm.ips) this.ipOwners.set(`${vm.network}|${ip}`, key);
+  }
+
+  private deleteVm(key: string): void {
+    const old = this.vms.get(key);
+    if (!old) return;
+    for (const ip of old.ips) if (this.ipOwners.get(`${old.network}|${ip}`) === key) this.ipOwners.delete(`${old.network}|${ip}`);
+    this.vms.delete(key);
+  }
+
+  /** Another VM took `ip`: this one keeps its MAC and other addresses; the MAC+IP route of `ip` goes. */
+  private releaseIp(net: VmNetwork, key: string, ip: string, agent: string): void {
+    const vm = this.vms.get(key);
+    if (!vm) return;
+    const now: VmRecord = { ...vm, ips: vm.ips.filter((x) => x !== ip) };
+    this.setVm(key, now);
+    if (!this.suppressed.has(key)) {
+      this.originate(net, now);
+      this.retire(net, vm, now);
+    }
+    this.emit('update', now, now.vtep, now.vtep, `address ${ip} moved to another MAC`, agent);
+    this.persist(key, this.store.put(now)).catch((e: unknown) => {
+      this.log.error(`VM store: could not record that ${vm.mac} lost ${ip}: ${errorText(e)}`, { mac: vm.mac });
+    });
+  }
+
   /** Withdraws a held VM's routes if its MAC is marked duplicate and they are still out. */
   private suppressIfDuplicate(net: VmNetwork, key: string): void {
     const vm = this.vms.get(key);
@@ -343,7 +380,7 @@ export class VmRegistry {
     }
     if (!this.suppressed.delete(e.key)) return;
     const again: VmRecord = { ...vm, seq: this.nextSeq(net, vm.mac, vm) };
-    this.vms.set(e.key, again);
+    this.setVm(e.key, again);
     this.originate(net, again);
     this.emit('duplicate-cleared', again, undefined, again.vtep, e.by === 'api' ? 'cleared by the API' : 'freeze time over', e.by === 'api' ? 'api' : 'vmmi');
     this.persist(e.key, this.store.put(again)).catch((err: unknown) => {
@@ -388,7 +425,7 @@ export class VmRegistry {
     }
     const lowerThere = order === 0 && compareAddressBytes(remote.attrs.nextHop, ipToBytes(vm.vtep)) < 0;
     if (theirs.sticky || order > 0 || lowerThere) {
-      this.vms.delete(key);
+      this.deleteVm(key);
       this.retire(net, vm, undefined);
       // A MAC going back and forth between here and another PE is what §15.1 detects.
       this.duplicates.recordMove(key, net.duplicatePolicy);

@@ -389,3 +389,21 @@ test('two announcements of one MAC in flight at once, and an announcement while 
   assert.equal(r.seq, 0, 'a MAC no longer known anywhere is new again (RFC 7432 §15)');
   assert.deepEqual(localRoutes(rib).map((x) => [x.type, x.nextHop]), [[2, '10.0.0.21'], [3, '10.0.0.21']]);
 });
+
+test('an address that moves to another MAC (RFC 9135 §4, a re-created VM or a floating IP) leaves the VM that had it', async () => {
+  const { rib, announce, reg, blue, events } = setup();
+  await announce('52:54:00:aa:bb:01', '10.0.0.21', ['10.1.0.5', '10.1.0.6'], 'vm-a');
+  await announce('52:54:00:aa:bb:02', '10.0.0.22', ['10.1.0.5'], 'vm-b');
+  const a = reg.get(blue, '52:54:00:aa:bb:01');
+  assert.deepEqual(a?.ips, ['10.1.0.6']);
+  assert.deepEqual(
+    localRoutes(rib).filter((r) => r.type === 2).map((r) => `${r.mac} ${r.ip ?? '-'}`).sort(),
+    ['52:54:00:aa:bb:01 -', '52:54:00:aa:bb:01 10.1.0.6', '52:54:00:aa:bb:02 -', '52:54:00:aa:bb:02 10.1.0.5'],
+  );
+  const e = events.find((x) => x.vmId === 'vm-a' && x.kind === 'update');
+  assert.match(e?.detail ?? '', /10.1.0.5 moved to another MAC/);
+  assert.equal(reg.resolve(blue, ipToBytes('10.1.0.5')!)?.mac, '52:54:00:aa:bb:02');
+  // And back: vm-a takes it again; vm-b keeps its MAC route only.
+  await announce('52:54:00:aa:bb:01', '10.0.0.21', ['10.1.0.5', '10.1.0.6'], 'vm-a');
+  assert.deepEqual(reg.get(blue, '52:54:00:aa:bb:02')?.ips, []);
+});
