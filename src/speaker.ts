@@ -189,6 +189,7 @@ export class Speaker {
         // (RFC 4456 §6), so a client added at run time (AddPeer) is reflected
         // to and from the peers that were there before it.
         clusterId: this.config.clusterId,
+        gateway: this.config.dcGateway !== undefined,
         hostname: hostname(),
       },
       this.rib,

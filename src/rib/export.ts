@@ -17,6 +17,17 @@ export interface ExportTarget {
   readonly rrClient: boolean;
   /** RFC 4456 §7: our CLUSTER_ID; undefined when we reflect nothing (no clients configured). */
   readonly clusterId?: number;
+  /**
+   * A DC gateway's WAN peer (RFC 9014): it gets the IP routes the gateway
+   * originates (EVPN type 5, VPNv4/VPNv6) and nothing of the data center's
+   * own routes, nor other gateways' routes learned over the DCI, which would
+   * send its traffic through this data center (the "roundabout").
+   */
+  readonly wan?: boolean;
+}
+
+function isIpRoute(path: Path): boolean {
+  return path.family === IPV4_VPN || path.family === IPV6_VPN || (path.family === L2VPN_EVPN && (path.nlri as { kind?: string }).kind === 'ip-prefix');
 }
 
 /** ::ffff:a.b.c.d, the IPv6 next hop FRR uses for IPv6 routes over an IPv4 session. */
@@ -75,6 +86,7 @@ function reflects(path: Path, target: ExportTarget): boolean {
 export function exportAttributes(path: Path, target: ExportTarget): PathAttributes | undefined {
   const src = path.source;
   if (src.id === target.id) return undefined;
+  if (target.wan && !(src.local && isIpRoute(path))) return undefined;
   const a = path.attrs;
   if (!target.ibgp) {
     return {

@@ -11,7 +11,7 @@ import type { Path } from './path.js';
  * each member only packs NLRI and paces its own socket.
  */
 export function updateGroupKey(t: ExportTarget): string {
-  return [t.ibgp ? 'i' : 'e', t.rrClient ? 'c' : '', t.clusterId ?? '', t.localAsn, t.localAddress.toString('hex'), t.routerId.toString('hex')].join('|');
+  return [t.ibgp ? 'i' : 'e', t.rrClient ? 'c' : '', t.wan ? 'w' : '', t.clusterId ?? '', t.localAsn, t.localAddress.toString('hex'), t.routerId.toString('hex')].join('|');
 }
 
 export class UpdateGroup {

@@ -113,3 +113,22 @@ test('next-hop-self per family: VPN next hops carry a zero RD, EVPN uses the IPv
     '000000000000000000000000000000000000ffff7f000005',
   );
 });
+
+test('a DC gateway\'s WAN peer gets only the gateway\'s own IP routes (RFC 9014): not the DC\'s MAC routes, not other gateways\' IP routes', async () => {
+  const { ipPrefixRoute, macIpRoute } = await import('../../src/evpn/nlri.js');
+  const { vpnRouteOrThrow } = await import('../../src/vpn/route.js');
+  const { IPV4_VPN, L2VPN_EVPN } = await import('../../src/bgp/wire/family.js');
+  const wan: ExportTarget = { ...ebgpPeer, wan: true };
+  const self = source('local', { local: true, ibgp: false });
+  const otherGateway = source('10.0.0.2', { ibgp: true });
+  const t5 = ipPrefixRoute({ rd: '10.0.0.1:50', tag: 0, prefix: '10.3.0.5/32', label: Buffer.from([0, 0xc3, 0x50]) });
+  const vpn = vpnRouteOrThrow({ rd: '10.0.0.1:50', prefix: '10.3.0.5/32', label: 5000 });
+  const t2 = macIpRoute({ rd: '10.0.0.21:1', tag: 0, mac: '52:54:00:aa:bb:01', label1: Buffer.from([0, 0x27, 0x74]) });
+  const at = (src: ReturnType<typeof source>, family: number, nlri: Parameters<typeof mkPath>[2]) => ({ ...mkPath(src, attrs(), nlri), family });
+  assert.ok(exportAttributes(at(self, L2VPN_EVPN, t5), wan), 'its own type-5 route');
+  assert.ok(exportAttributes(at(self, IPV4_VPN, vpn), wan), 'its own VPNv4 route');
+  assert.equal(exportAttributes(at(self, L2VPN_EVPN, t2), wan), undefined, 'no MAC/IP route of the data center');
+  assert.equal(exportAttributes(at(otherGateway, L2VPN_EVPN, t5), wan), undefined, 'no type-5 route of another gateway (learned over the DCI)');
+  assert.equal(exportAttributes(at(otherGateway, IPV4_VPN, vpn), wan), undefined, 'no VPN route of another gateway');
+  assert.ok(exportAttributes(at(otherGateway, L2VPN_EVPN, t5), ebgpPeer), 'an ordinary eBGP peer still gets it');
+});

@@ -46,6 +46,8 @@ export interface PeerSettings {
 export interface LocalSpeaker {
   readonly asn: number;
   readonly routerId: number;
+  /** A DC gateway (RFC 9014): eBGP peers are the WAN and get only the gateway's own IP routes. */
+  readonly gateway?: boolean;
   /** RFC 4456 §7; set only when this speaker reflects (has at least one client). */
   readonly clusterId?: number;
   readonly hostname?: string;
@@ -602,6 +604,7 @@ export class Peer {
         routerId,
         rrClient: this.settings.rrClient,
         clusterId: this.local.clusterId,
+        wan: this.local.gateway === true && !this.ibgp,
       },
       c.socket,
       n.families,

@@ -1,0 +1,492 @@
+/**
+ * The two-data-center lab of interop/dataplane-dci.test.ts: two vmmids, each
+ * the DC gateway of one data center, interconnected by iBGP EVPN (the DCI),
+ * each with eBGP to one WAN router; an FRR PE with a real VXLAN data plane
+ * sees the VM move between the data centers' hypervisors.
+ *
+ *          WAN (FRR bgpd only, AS 65100, root ns, .3)
+ *         eBGP ╱  l2vpn-evpn + ipv4-vpn  ╲ eBGP
+ *   gw1 (vmmid, .1) ══ iBGP EVPN (DCI) ══ gw2 (vmmid, .2)     root namespace, 10.97.X.0/29 on `vmdci<pid>`
+ *   agent API: h1 │  ╲ iBGP EVPN, PE is a  ╱  │ agent API: h2  (the test is both hypervisors' agent)
+ *                 │   route-reflector client of both
+ *                 │     pe (FRR zebra+bgpd, br300+vxlan300, VTEP 10.99.0.1, .6) ── user 10.3.0.100
+ *                 │      │ underlay bridge in `ul`, 10.99.0.0/24
+ *           h1 (VTEP .21, DC1) ─ h2 (VTEP .22, DC2)
+ *              └── vm (52:54:00:00:03:05, 10.3.0.5) moves between them
+ *
+ * The BGP addresses of gw1, gw2 and the WAN router are on the root end of the
+ * veth to the PE, not in 127/8: FRR drops 127/8 next hops, which would hide a
+ * path a gateway re-advertises with itself as next hop. Sessions between them
+ * run over the root namespace's lo, the PE's over the veth; one tshark
+ * captures both interfaces. Only gw1 dials the DCI and only the gateways dial the
+ * PE (the other ends are passive), so no session starts with a connection
+ * collision. Runs as root; namespaces are `vmmi-dci-<pid>-*`,
+ * the root link `vmdci<pid>`, and everything is removed in t.after.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import type * as grpc from '@grpc/grpc-js';
+import { type VmmiClient, connect, unaryCall } from '../../src/api/client.js';
+import type { AnnounceVmResponse__Output } from '../../gen/proto/vmmi/v1/AnnounceVmResponse.js';
+import type { ListPeersResponse__Output } from '../../gen/proto/vmmi/v1/ListPeersResponse.js';
+import type { ListVmsResponse__Output } from '../../gen/proto/vmmi/v1/ListVmsResponse.js';
+import type { MobilityEvent__Output } from '../../gen/proto/vmmi/v1/MobilityEvent.js';
+import type { Vm__Output } from '../../gen/proto/vmmi/v1/Vm.js';
+import type { WithdrawVmResponse__Output } from '../../gen/proto/vmmi/v1/WithdrawVmResponse.js';
+import {
+  type FrrHandle,
+  bpfFor,
+  frrConfig,
+  killAndWait,
+  makeRunDir,
+  processGone,
+  requirePeer,
+  skipOrFail,
+  startFrr,
+  track,
+  waitFor,
+} from '../harness/index.js';
+import {
+  NetnsLab,
+  type NsProcess,
+  addAddress,
+  addBridge,
+  addVeth,
+  addVxlan,
+  fdbAppend,
+  fdbShow,
+  ip,
+  linkUp,
+  netnsUnavailable,
+  nsExec,
+  setMaster,
+  spawnInNetns,
+  startFrrInNetns,
+} from '../harness/netns.js';
+import { type EventLog, type PeFdb, PingLog, type PingSummary } from './dataplane-lab.js';
+import { frrEstablished } from './peers.js';
+import { type VmmidProcess, spawnVmmid } from './vmmi.js';
+
+export const ASN = 65000;
+export const WAN_ASN = 65100;
+export const VNI = 10300;
+export const L3_VNI = 50000;
+export const NETWORK = 'red';
+export const VRF = 'tenant';
+export const VRF_RT = '65000:50000';
+export const VRF_LABEL = 5000;
+export const SUBNET = '10.3.0.0/24';
+export const PE_VTEP = '10.99.0.1';
+export const H_VTEP = { h1: '10.99.0.21', h2: '10.99.0.22' } as const;
+export type Hv = keyof typeof H_VTEP;
+export type Gw = 'gw1' | 'gw2';
+/** Which data center (gateway) each hypervisor belongs to. */
+export const GW_OF: Record<Hv, Gw> = { h1: 'gw1', h2: 'gw2' };
+export const VM_ID = 'vm-dci';
+export const VM_MAC = '52:54:00:00:03:05';
+export const VM_IP = '10.3.0.5';
+export const USER_IP = '10.3.0.100';
+export const ZERO_MAC = '00:00:00:00:00:00';
+const BRIDGE = 'br300';
+const VXLAN = 'vxlan300';
+/** Root-namespace end of the gateways ↔ PE veth: `vmdci<pid>`, so stale ones can be found by pid. */
+const ROOT_LINK_SCHEME = 'vmdci';
+/** Many moves within seconds are a duplicate MAC by RFC 7432 §15.1's defaults (5 in 180 s); this lab moves on purpose. */
+const NO_DUPLICATES = '{ max-moves: 1000, window: 1 }';
+
+/**
+ * This run's /29 in 10.97/16, from the pid (so two runs, or a leftover of a
+ * crashed one, never share an address): .1 gw1, .2 gw2, .3 the WAN router (all
+ * on the root end of the veth), .6 the PE.
+ */
+function dciSubnet(): { gw1: string; gw2: string; wan: string; pe: string } {
+  const block = process.pid % 8192;
+  const base = `10.97.${block >> 5}.`;
+  const d = (block & 31) << 3;
+  return { gw1: `${base}${d + 1}`, gw2: `${base}${d + 2}`, wan: `${base}${d + 3}`, pe: `${base}${d + 6}` };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => (typeof a === 'object' && a !== null ? res(a.port) : rej(new Error('no port'))));
+    });
+  });
+}
+
+/**
+ * A tshark capture on several root-namespace interfaces (harness/tshark.ts
+ * captures lo only). `-f` before the first `-i` is every interface's filter.
+ */
+async function startCaptureOn(o: { interfaces: readonly string[]; ports: readonly number[]; addresses: readonly string[]; name: string }): Promise<{ path: string; stop(): Promise<string> }> {
+  const dir = await makeRunDir(o.name);
+  const path = join(dir, 'capture.pcapng');
+  const filter = bpfFor(o.ports, o.addresses);
+  const child = spawn('tshark', ['-f', filter, ...o.interfaces.flatMap((i) => ['-i', i]), '-w', path, '-q'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  let exited: number | null | undefined;
+  const exitP = new Promise<void>((res) =>
+    child.once('exit', (code) => {
+      exited = code;
+      res();
+    }),
+  );
+  const pid = await new Promise<number>((res, rej) => {
+    child.once('error', rej);
+    child.once('spawn', () => (child.pid === undefined ? rej(new Error('tshark: no pid')) : res(child.pid)));
+  });
+  track(pid);
+  await waitFor(() => (exited !== undefined ? 'exited' : stderr.includes('Capturing on') && existsSync(path) && statSync(path).size > 0), {
+    what: `tshark capturing on ${o.interfaces.join(', ')} (${filter})`,
+    until: (v) => v === true || v === 'exited',
+    timeoutMs: 15_000,
+    intervalMs: 50,
+  }).catch((e: unknown) => {
+    throw new Error(`${e instanceof Error ? e.message : String(e)}; tshark stderr: ${stderr.trim()}`);
+  });
+  if (exited !== undefined) throw new Error(`tshark exited (${exited}) before capturing: ${stderr.trim()}`);
+  let stopped: Promise<string> | undefined;
+  return {
+    path,
+    stop(): Promise<string> {
+      stopped ??= (async () => {
+        if (exited === undefined && !processGone(pid)) {
+          // As harness/tshark.ts: let dumpcap's last batch land, then SIGINT so tshark flushes.
+          await new Promise((res) => setTimeout(res, 700));
+          child.kill('SIGINT');
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([exitP, new Promise((res) => (timer = setTimeout(res, 5_000)))]);
+          clearTimeout(timer);
+        }
+        await killAndWait(pid, 'tshark');
+        return path;
+      })();
+      return stopped;
+    },
+  };
+}
+
+/** One data center's gateway: a vmmid and its API, as the agent of its hypervisor sees it. */
+export interface Gateway {
+  readonly name: Gw;
+  /** BGP address, router id and `dc-gateway` next hop. */
+  readonly address: string;
+  /** RD of its `tenant` VRF's type-5 and VPNv4 routes. */
+  readonly rd: string;
+  /** The hypervisor whose agent it serves. */
+  readonly hv: Hv;
+  readonly api: VmmiClient;
+  readonly vmmid: VmmidProcess;
+  /** Its WatchMobility stream since setup. */
+  readonly watch: EventLog;
+  /** AnnounceVm of the VM at this gateway's hypervisor, as its agent. */
+  announce(): Promise<AnnounceVmResponse__Output>;
+  withdraw(): Promise<WithdrawVmResponse__Output>;
+  listVms(): Promise<Vm__Output[]>;
+}
+
+export interface DciLab {
+  readonly ns: { readonly ul: string; readonly pe: string; readonly user: string; readonly h1: string; readonly h2: string; readonly vm: string };
+  readonly addr: ReturnType<typeof dciSubnet>;
+  readonly gw: Readonly<Record<Gw, Gateway>>;
+  readonly wan: FrrHandle;
+  readonly pe: FrrHandle;
+  /** Stops the capture (once; also done at cleanup) and resolves with the pcapng path. */
+  stopCapture(): Promise<string>;
+  readonly portAt: () => Hv;
+  /** Moves the VM's port to a hypervisor's bridge; resolves with how long it took. */
+  movePort(to: Hv): Promise<number>;
+  peFdb(): Promise<PeFdb>;
+  /** Until the PE tunnels the VM's MAC to `vtep` only (installed by zebra) and floods to `vtep` only. */
+  waitPeAt(vtep: string, what: string): Promise<PeFdb>;
+  startPing(): PingLog;
+  stopPing(): Promise<PingSummary>;
+  /** Runs `step`, then waits for 10 further ping replies: the replies missing since just before the step are what it cost. */
+  lossOf(log: PingLog, what: string, step: () => Promise<void>): Promise<number>;
+}
+
+/**
+ * Builds the lab, or returns undefined after skipping the test (failing it
+ * under CI=true) when this machine cannot run it.
+ */
+export async function startDciLab(t: TestContext): Promise<DciLab | undefined> {
+  const why = (await netnsUnavailable()) ?? (requirePeer('tshark').ok ? undefined : 'tshark missing');
+  if (why !== undefined) {
+    skipOrFail(t, why);
+    return undefined;
+  }
+  const t0 = Date.now();
+  const lab = new NetnsLab('vmmi-dci');
+  const stale = await lab.cleanStale(ROOT_LINK_SCHEME);
+  if (stale.length > 0) t.diagnostic(`removed leftovers of crashed runs: ${stale.join(', ')}`);
+
+  let peFrr: FrrHandle | undefined;
+  let wanFrr: FrrHandle | undefined;
+  const daemons: VmmidProcess[] = [];
+  const names: string[] = [];
+  const clients: VmmiClient[] = [];
+  const watches: grpc.ClientReadableStream<MobilityEvent__Output>[] = [];
+  let capture: { stop(): Promise<string> } | undefined;
+  let ping: NsProcess | undefined;
+  t.after(async () => {
+    const steps: [string, () => Promise<unknown>][] = [
+      ['ping', async () => ping?.stop('SIGINT')],
+      ['watches', async () => watches.forEach((w) => w.cancel())],
+      ['clients', async () => clients.forEach((c) => c.close())],
+      ['vmmids', () => Promise.all(daemons.map((d) => d.stop()))],
+      // Their logs (JSON lines) are kept for reading after a failure, as FRR's are.
+      [
+        'vmmid logs',
+        async () => {
+          if (daemons.length === 0) return;
+          const dir = await makeRunDir('dci-vmmid-logs');
+          daemons.forEach((d, i) => writeFileSync(join(dir, `${names[i] ?? i}.log`), d.output()));
+          t.diagnostic(`vmmid logs: ${dir}`);
+        },
+      ],
+      ['wan frr', async () => wanFrr?.stop()],
+      ['pe frr', async () => peFrr?.stop()],
+      ['capture', async () => capture?.stop()],
+      ['namespaces', () => lab.close()],
+    ];
+    for (const [what, step] of steps) {
+      try {
+        await step();
+      } catch (e) {
+        t.diagnostic(`cleanup of ${what} failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+  });
+
+  // Topology -------------------------------------------------------------------------
+  const [ul, pe, user, h1, h2, vm] = (await Promise.all(['ul', 'pe', 'user', 'h1', 'h2', 'vm'].map((n) => lab.add(n)))) as [
+    string, string, string, string, string, string,
+  ];
+  const nsOf: Record<Hv, string> = { h1, h2 };
+
+  await addBridge(ul, 'ul0');
+  for (const [ns, vtep, port] of [[pe, PE_VTEP, 'to-pe'], [h1, H_VTEP.h1, 'to-h1'], [h2, H_VTEP.h2, 'to-h2']] as const) {
+    await addVeth({ name: port, ns: ul }, { name: 'eth-ul', ns });
+    await setMaster(ul, port, 'ul0');
+    await addAddress(ns, 'eth-ul', `${vtep}/24`);
+    await linkUp(ns, 'eth-ul');
+  }
+
+  // The gateways' and the WAN router's addresses on the root end of the veth to the PE.
+  const addr = dciSubnet();
+  const rootLink = `${ROOT_LINK_SCHEME}${process.pid}`;
+  await addVeth({ name: rootLink }, { name: 'eth-gw', ns: pe });
+  lab.ownRootLink(rootLink);
+  for (const a of [addr.gw1, addr.gw2, addr.wan]) await addAddress(undefined, rootLink, `${a}/29`);
+  await linkUp(undefined, rootLink);
+  await addAddress(pe, 'eth-gw', `${addr.pe}/29`);
+  await linkUp(pe, 'eth-gw');
+
+  for (const [ns, vtep] of [[pe, PE_VTEP], [h1, H_VTEP.h1], [h2, H_VTEP.h2]] as const) {
+    await addBridge(ns, BRIDGE);
+    await addVxlan(ns, { name: VXLAN, vni: VNI, local: vtep, bridge: BRIDGE });
+  }
+  // The hypervisors have no control plane: unknown and broadcast traffic goes to the PE, nothing else.
+  for (const ns of [h1, h2]) await fdbAppend(ns, VXLAN, ZERO_MAC, PE_VTEP);
+
+  await addVeth({ name: 'user', ns: pe }, { name: 'eth0', ns: user });
+  await setMaster(pe, 'user', BRIDGE);
+  await addAddress(user, 'eth0', `${USER_IP}/24`);
+  await linkUp(user, 'eth0');
+  await addVeth({ name: 'eth0', ns: vm }, { name: 'vm1', ns: h1 }, { mac: VM_MAC });
+  await nsExec(vm, 'sysctl', ['-qw', 'net.ipv4.conf.all.arp_notify=0', 'net.ipv4.conf.eth0.arp_notify=0']);
+  await addAddress(vm, 'eth0', `${VM_IP}/24`);
+  await linkUp(vm, 'eth0');
+  await setMaster(h1, 'vm1', BRIDGE);
+  let portAt: Hv = 'h1';
+
+  const cap = await startCaptureOn({
+    interfaces: ['lo', rootLink],
+    ports: [179],
+    addresses: [addr.gw1, addr.gw2, addr.wan, addr.pe],
+    name: 'dci-capture',
+  });
+  capture = cap;
+
+  // Daemons: the PE (zebra+bgpd), the WAN router (bgpd), both gateways, all at once.
+  const rd = (a: string): string => `${a}:50`;
+  const peP = startFrrInNetns({
+    name: 'dci-pe',
+    ns: pe,
+    address: addr.pe,
+    config: frrConfig({
+      hostname: 'pe',
+      routerId: PE_VTEP,
+      asn: ASN,
+      // Passive: only the gateways dial, so no session starts with a connection collision.
+      neighbors: [addr.gw1, addr.gw2].map((a) => ({ address: a, remoteAs: ASN, updateSource: addr.pe, families: ['l2vpn-evpn'] as const, passive: true })),
+      familyExtra: { 'l2vpn-evpn': ['advertise-all-vni'] },
+    }),
+  });
+  const wanP = startFrr({
+    name: 'dci-wan',
+    address: addr.wan,
+    port: 179,
+    config: frrConfig({
+      hostname: 'wan',
+      routerId: addr.wan,
+      asn: WAN_ASN,
+      neighbors: [addr.gw1, addr.gw2].map((a) => ({
+        address: a,
+        remoteAs: ASN,
+        updateSource: addr.wan,
+        families: ['l2vpn-evpn', 'ipv4-vpn'] as const,
+        passive: true,
+      })),
+    }),
+  });
+  const gwP = (['gw1', 'gw2'] as const).map(async (name): Promise<Gateway> => {
+    const me = addr[name];
+    const other = addr[name === 'gw1' ? 'gw2' : 'gw1'];
+    const hv: Hv = name === 'gw1' ? 'h1' : 'h2';
+    const apiPort = await freePort();
+    const daemon = await spawnVmmid(`dci-${name}`, {
+      address: me,
+      asn: ASN,
+      neighbors: [
+        // The DCI: the other data center's gateway, iBGP EVPN (type-2 routes and their sequence numbers).
+        // gw1 dials, gw2 only listens: two vmmids dialling each other at the same moment can lose the
+        // session for good (collision resolved onto a connection the other side had dropped, then each
+        // refuses the other's connection in Idle; seen in about 1 run out of 6).
+        { address: other, remoteAs: ASN, families: ['l2vpn-evpn'], passive: name === 'gw2' },
+        { address: addr.wan, remoteAs: WAN_ASN, families: ['l2vpn-evpn', 'ipv4-vpn'] },
+        { address: addr.pe, remoteAs: ASN, families: ['l2vpn-evpn'], rrClient: true },
+      ],
+      extraYaml: [
+        'networks:',
+        `  - { name: ${NETWORK}, vni: ${VNI}, l3-vni: ${L3_VNI}, router-mac: "02:00:00:00:03:00", vrf: ${VRF}, duplicate-detection: ${NO_DUPLICATES} }`,
+        'api:',
+        `  listen: { address: 127.0.0.1, port: ${apiPort} }`,
+        `  agents: [{ name: agent-${hv}, vteps: [${H_VTEP[hv]}], networks: [${NETWORK}] }]`,
+        'dc-gateway:',
+        `  next-hop: ${me}`,
+        `  router-mac: "02:00:00:00:00:0${name === 'gw1' ? 1 : 2}"`,
+        '  vrfs:',
+        `    - { name: ${VRF}, rd: "${rd(me)}", route-targets: ["${VRF_RT}"], label: ${VRF_LABEL}, subnets: [${SUBNET}] }`,
+        '',
+      ].join('\n'),
+    });
+    daemons.push(daemon);
+    names.push(name);
+    if (daemon.child.pid !== undefined) lab.ownProcess(daemon.child.pid);
+    // No credentials: plain text on loopback, where anonymous callers are every agent.
+    const api = connect({ api: `127.0.0.1:${apiPort}` });
+    clients.push(api);
+    const events: MobilityEvent__Output[] = [];
+    const w = api.mobility.watchMobility({});
+    watches.push(w);
+    w.on('data', (e: MobilityEvent__Output) => events.push(e));
+    w.on('error', () => undefined);
+    return {
+      name,
+      address: me,
+      rd: rd(me),
+      hv,
+      api,
+      vmmid: daemon,
+      watch: {
+        events,
+        next: (kind, from = 0, timeoutMs = 5_000) =>
+          waitFor(() => events.slice(from).find((e) => e.kind === kind), { what: `a ${kind} event on ${name}'s WatchMobility`, timeoutMs, intervalMs: 5 }),
+      },
+      announce: () =>
+        unaryCall<AnnounceVmResponse__Output>((cb) =>
+          api.mobility.announceVm({ vmId: VM_ID, network: { name: NETWORK }, mac: VM_MAC, ips: [VM_IP], vtep: H_VTEP[hv] }, cb),
+        ),
+      withdraw: () => unaryCall<WithdrawVmResponse__Output>((cb) => api.mobility.withdrawVm({ network: { name: NETWORK }, mac: VM_MAC, vmId: VM_ID }, cb)),
+      listVms: async () => (await unaryCall<ListVmsResponse__Output>((cb) => api.mobility.listVms({}, cb))).vms,
+    };
+  });
+  // Every start is awaited (even after one failed) so cleanup knows every handle.
+  const settled = await Promise.allSettled([peP, wanP, ...gwP]);
+  if (settled[0].status === 'fulfilled') peFrr = settled[0].value;
+  if (settled[1].status === 'fulfilled') wanFrr = settled[1].value;
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
+  const [, , g1, g2] = settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as [unknown, unknown, Gateway, Gateway];
+  const peH = peFrr!;
+  const wanH = wanFrr!;
+  await Promise.all([
+    frrEstablished(peH, addr.gw1),
+    frrEstablished(peH, addr.gw2),
+    frrEstablished(wanH, addr.gw1),
+    frrEstablished(wanH, addr.gw2),
+  ]);
+  // The DCI session, as gw1 sees it (ListPeers over its API).
+  await waitFor(
+    () =>
+      unaryCall<ListPeersResponse__Output>((cb) => g1.api.control.listPeers({}, cb)),
+    { what: 'gw1: DCI session to gw2 Established', until: (r) => r.peers.some((p) => p.address === addr.gw2 && p.state === 'Established'), timeoutMs: 20_000 },
+  );
+  t.diagnostic(`setup: namespaces, links, capture, FRR PE + WAN, two vmmids and 5 Established sessions in ${Date.now() - t0} ms`);
+
+  const peFdb = async (): Promise<PeFdb> => {
+    const entries = await fdbShow(pe, VXLAN);
+    const vmEntries = entries.filter((e) => e.mac === VM_MAC && e.dst !== undefined);
+    return {
+      vm: vmEntries.map((e) => e.dst!).sort(),
+      flood: entries.filter((e) => e.mac === ZERO_MAC && e.dst !== undefined).map((e) => e.dst!).sort(),
+      externLearn: vmEntries.length > 0 && vmEntries.every((e) => e.flags.includes('extern_learn')),
+    };
+  };
+  return {
+    ns: { ul, pe, user, h1, h2, vm },
+    addr,
+    gw: { gw1: g1, gw2: g2 },
+    wan: wanH,
+    pe: peH,
+    stopCapture: () => cap.stop(),
+    portAt: () => portAt,
+    async movePort(to) {
+      const t1 = Date.now();
+      await ip(['-n', nsOf[portAt], 'link', 'set', 'vm1', 'netns', nsOf[to]]);
+      await setMaster(nsOf[to], 'vm1', BRIDGE);
+      portAt = to;
+      return Date.now() - t1;
+    },
+    peFdb,
+    waitPeAt: (vtep, what) =>
+      waitFor(peFdb, {
+        what,
+        until: (f) => f.vm.length === 1 && f.vm[0] === vtep && f.externLearn && f.flood.length === 1 && f.flood[0] === vtep,
+        intervalMs: 5,
+        timeoutMs: 10_000,
+      }),
+    startPing() {
+      if (ping !== undefined) throw new Error('one ping per lab');
+      const log = new PingLog();
+      ping = spawnInNetns(user, 'ping', ['-n', '-i', '0.01', '-W', '1', VM_IP], (d) => log.feed(d));
+      return log;
+    },
+    async stopPing() {
+      const p = ping;
+      if (p === undefined) throw new Error('no ping running');
+      p.child.kill('SIGINT');
+      await waitFor(() => /(\d+) packets transmitted, (\d+) received/.test(p.output()), { what: 'ping summary', timeoutMs: 5_000 });
+      await p.stop('SIGINT');
+      ping = undefined;
+      const s = /(\d+) packets transmitted, (\d+) received.*time (\d+)ms/.exec(p.output())!;
+      const transmitted = Number(s[1]);
+      return { transmitted, received: Number(s[2]), intervalMs: Number(s[3]) / Math.max(1, transmitted - 1) };
+    },
+    async lossOf(log, what, step) {
+      const before = log.max;
+      await step();
+      const resumed = log.max;
+      await waitFor(() => log.max >= resumed + 10, { what: `${what}: ping replies`, timeoutMs: 5_000, intervalMs: 10 });
+      return log.missing(before, log.max).length;
+    },
+  };
+}
