@@ -140,7 +140,8 @@ export class Speaker {
     if (this.config.dcGateway) {
       const gw = new DcGateway(this.config.dcGateway, networks, this.rib, this.localSource, log);
       gw.start(this.vms.list());
-      this.vms.events$.subscribe((e) => gw.onEvent(e));
+      const vms = this.vms;
+      vms.events$.subscribe((e) => gw.onEvent(e, (n, m) => vms.advertisedIps(n, m)));
       this.gateway = gw;
     }
     if (this.config.store !== undefined) log.info(`${restored} VM(s) restored from ${this.config.store}`, { event: 'vms-restored', count: restored });

@@ -84,23 +84,13 @@ export class DcGateway {
     for (const vm of vms) this.place(vm.network, vm.mac, vm.ips);
   }
 
-  /** Follows the registry: where a VM is held here, its addresses are host routes. */
-  onEvent(e: VmEvent): void {
-    switch (e.kind) {
-      case 'arrival':
-      case 'move':
-      case 'update':
-      case 'duplicate-cleared':
-        this.place(e.network, e.mac, e.ips);
-        break;
-      case 'departure':
-      case 'moved-away':
-      case 'duplicate':
-        this.place(e.network, e.mac, []);
-        break;
-      default:
-        break;
-    }
+  /**
+   * Follows the registry: after any event of a VM, its host routes are the
+   * addresses the registry advertises for it now (none when it left, moved
+   * to another PE, was marked duplicate or a change was undone).
+   */
+  onEvent(e: VmEvent, advertised: (network: string, mac: string) => readonly string[]): void {
+    this.place(e.network, e.mac, advertised(e.network, e.mac));
   }
 
   /** How many host routes are originated now (for tests and metrics). */

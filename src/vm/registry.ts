@@ -167,7 +167,9 @@ export class VmRegistry {
       throw precondition(`${detail}: withdraw it first`);
     }
     if (old && old.vtep === i.vtep && sameSet(old.ips, i.ips) && (old.sticky === true) === (i.sticky === true)) {
-      await this.durable.get(key);
+      await this.durable.get(key)?.catch((e: unknown) => {
+        throw unavailable(`the VM store could not record an earlier identical announcement: ${errorText(e)}`);
+      });
       const duplicate = this.suppressed.has(key);
       return { seq: old.seq, routes: duplicate ? [] : this.pathsOf(i.network, old, true), changed: false, duplicate };
     }
@@ -224,7 +226,7 @@ export class VmRegistry {
     if (i.vmId !== undefined && i.vmId !== old.vmId) {
       throw precondition(`MAC ${i.mac} in network ${i.network.name} belongs to VM "${old.vmId}", not "${i.vmId}"`);
     }
-    const hidden = this.suppressed.delete(key);
+    const hidden = this.suppressed.has(key);
     const gone = hidden ? [] : this.pathsOf(i.network, old, this.count(i.network.name, old.vtep) === 1);
     this.deleteVm(key);
     if (!hidden) this.retire(i.network, old, undefined);
@@ -235,6 +237,8 @@ export class VmRegistry {
       this.undo(i.network, key, undefined, old);
       throw unavailable(`the VM store could not record the withdrawal, which was undone: ${errorText(e)}`);
     }
+    // Only now: an undone withdrawal must find the MAC still marked duplicate.
+    if (!this.vms.has(key)) this.suppressed.delete(key);
     return gone;
   }
 
@@ -249,7 +253,12 @@ export class VmRegistry {
     if (before) {
       this.setVm(key, before);
       if (!hidden) this.originate(net, before);
-    } else this.deleteVm(key);
+      this.emit('update', before, made?.vtep ?? before.vtep, before.vtep, 'the store failed: the last change was undone');
+    } else {
+      this.deleteVm(key);
+      this.suppressed.delete(key);
+      this.emit('departure', made!, made!.vtep, undefined, 'the store failed: the announcement was undone');
+    }
     this.log.error(`VM store failed: ${before ? 'restored' : 'dropped'} MAC ${(made ?? before)!.mac} in network ${net.name}`, { mac: (made ?? before)!.mac });
   }
 
@@ -283,6 +292,12 @@ export class VmRegistry {
       seq: mobilityOf(found.attrs).seq,
       arpNd: ecs.find((e): e is ArpNd => e.kind === 'arp-nd'),
     };
+  }
+
+  /** The addresses of the VM holding `mac` in `network` that are advertised from here ([] when none or duplicate). */
+  advertisedIps(network: string, mac: string): readonly string[] {
+    const key = keyOf(network, mac);
+    return this.suppressed.has(key) ? [] : (this.vms.get(key)?.ips ?? []);
   }
 
   /** The VM holding `mac` in `net`, if any. */

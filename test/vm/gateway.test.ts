@@ -31,7 +31,7 @@ const YAML = `
 router-id: 192.0.2.1
 asn: 65000
 networks:
-  - { name: red, vni: 10300, l3-vni: 50000, router-mac: "02:00:00:00:00:aa", vrf: tenant }
+  - { name: red, vni: 10300, l3-vni: 50000, router-mac: "02:00:00:00:00:aa", vrf: tenant, duplicate-detection: { max-moves: 2, window: 60 } }
   - { name: blue, vni: 10100 }
 dc-gateway:
   next-hop: 10.0.0.1
@@ -40,15 +40,26 @@ dc-gateway:
     - { name: tenant, rd: "10.0.0.1:50", route-targets: ["65000:50000"], label: 5000, subnets: [10.3.0.0/24, "2001:db8:3::/64"] }
 `;
 
-function setup() {
+/** A store whose writes fail while `failing` is set. */
+class FlakyStore extends MemoryVmStore {
+  failing = false;
+  override put(r: Parameters<MemoryVmStore['put']>[0]): Promise<void> {
+    return this.failing ? Promise.reject(new Error('EIO')) : super.put(r);
+  }
+  override remove(network: string, mac: string): Promise<void> {
+    return this.failing ? Promise.reject(new Error('EIO')) : super.remove(network, mac);
+  }
+}
+
+function setup(store = new FlakyStore()) {
   const config = configFrom(YAML);
   const rib = new Rib();
   const networks = new Map(config.networks.map((n) => [n.name, new VmNetwork(n, config.routerId)]));
-  const reg = new VmRegistry(networks, rib, LOCAL, new MemoryVmStore(), new FakeClock(), silentLogger());
+  const reg = new VmRegistry(networks, rib, LOCAL, store, new FakeClock(), silentLogger());
   const gw = new DcGateway(config.dcGateway!, networks, rib, LOCAL, silentLogger());
   gw.start(reg.list());
-  reg.events$.subscribe((e) => gw.onEvent(e));
-  return { rib, reg, gw, red: networks.get('red')!, blue: networks.get('blue')! };
+  reg.events$.subscribe((e) => gw.onEvent(e, (n, m) => reg.advertisedIps(n, m)));
+  return { rib, reg, gw, store, red: networks.get('red')!, blue: networks.get('blue')! };
 }
 
 /** The gateway's routes as FRR would list them: family, route, next hop, label, communities. */
@@ -118,4 +129,24 @@ test('host routes follow the VM: kept across a move inside the data center, chan
   await new Promise((r) => setImmediate(r));
   assert.equal(gw.hostRoutes, 0);
   assert.equal(wan(rib).length, 4, 'only the aggregates are left: the fallback');
+});
+
+test('no host route for a MAC marked duplicate, whatever the agent announces meanwhile; none left by a change the store refused', async () => {
+  const { reg, gw, red, store } = setup();
+  const at = (vtep: string, ips = ['10.3.0.5']) => reg.announce({ vmId: 'vm-1', network: red, mac: '52:54:00:aa:bb:01', ips, vtep, agent: 'hv' });
+  await at('10.0.0.21');
+  await at('10.0.0.22');
+  assert.equal((await at('10.0.0.21')).duplicate, true);
+  assert.equal(gw.hostRoutes, 0, 'duplicate: the WAN must not be steered here');
+  await at('10.0.0.21', ['10.3.0.5', '10.3.0.6']);
+  await at('10.0.0.22', ['10.3.0.6']);
+  assert.equal(gw.hostRoutes, 0, 'still duplicate after more announcements');
+  assert.equal(reg.clearDuplicate(red, '52:54:00:aa:bb:01'), true);
+  assert.equal(gw.hostRoutes, 2, 'back with its current address');
+
+  store.failing = true;
+  await assert.rejects(reg.announce({ vmId: 'vm-2', network: red, mac: '52:54:00:aa:bb:02', ips: ['10.3.0.9'], vtep: '10.0.0.21', agent: 'hv' }));
+  assert.equal(gw.hostRoutes, 2, 'an arrival the store refused leaves no host route');
+  await assert.rejects(reg.withdraw({ network: red, mac: '52:54:00:aa:bb:01' }));
+  assert.equal(gw.hostRoutes, 2, 'a withdrawal the store refused keeps the host route');
 });
