@@ -13,6 +13,7 @@
  */
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Log } from '../core/log.js';
+import { errorText } from '../core/errors.js';
 import { notFound, precondition } from './errors.js';
 import type { VmNetwork } from './network.js';
 import type { AnnounceResult, VmRegistry } from './registry.js';
@@ -52,6 +53,8 @@ const KEEP_FINISHED = 1000;
 export class Migrations {
   private readonly active = new Map<string, { m: Migration; timer: TimerHandle }>();
   private readonly finished = new Map<string, Migration>();
+  /** Migrations whose commit is waiting for the store. */
+  private readonly committing = new Set<string>();
   private next = 1;
 
   constructor(
@@ -93,16 +96,30 @@ export class Migrations {
 
   async commit(id: string, network: VmNetwork, agent: string): Promise<{ migration: Migration; announced: AnnounceResult }> {
     const a = this.activeOrThrow(id);
-    if (a.m.state !== 'prepared') throw precondition(`migration ${id} is already ${a.m.state}; abort it to move the VM back`);
+    if (a.m.state !== 'prepared' || this.committing.has(id)) {
+      throw precondition(`migration ${id} is already ${this.committing.has(id) ? 'being committed' : a.m.state}; abort it to move the VM back`);
+    }
     const vm = this.vms.get(network, a.m.mac);
     if (!vm || vm.vtep !== a.m.sourceVtep) {
       await this.abort(id, agent, 'the VM left its source VTEP before the commit');
       throw precondition(`migration ${id} was aborted: the VM is no longer at ${a.m.sourceVtep}`);
     }
+    // Until the store has it, an abort must wait rather than race the move.
+    this.committing.add(id);
+    let announced: AnnounceResult;
+    try {
+      announced = await this.vms.announce({
+        vmId: vm.vmId, network, mac: vm.mac, ips: vm.ips, vtep: a.m.targetVtep, agent, sticky: vm.sticky, planned: true,
+      });
+    } catch (e) {
+      // Nothing moved (the registry undid it): the migration ends here rather than hang until its timer.
+      a.timer.cancel();
+      this.finish({ ...a.m, state: 'aborted', endedAt: this.clock.now(), reason: `commit failed: ${errorText(e)}` });
+      throw e;
+    } finally {
+      this.committing.delete(id);
+    }
     a.timer.cancel();
-    const announced = await this.vms.announce({
-      vmId: vm.vmId, network, mac: vm.mac, ips: vm.ips, vtep: a.m.targetVtep, agent, sticky: vm.sticky, planned: true,
-    });
     const m: Migration = { ...a.m, state: 'committed', endedAt: this.clock.now() };
     // Kept active (abortable) for another timeout, then finished.
     const timer = this.clock.setTimer(this.timeoutMs, () => this.finish(m));
@@ -113,18 +130,23 @@ export class Migrations {
 
   async abort(id: string, agent: string, reason = 'aborted by the agent'): Promise<{ migration: Migration; announced?: AnnounceResult }> {
     const a = this.activeOrThrow(id);
-    a.timer.cancel();
+    if (this.committing.has(id)) throw precondition(`migration ${id} is being committed; abort it once the commit has answered`);
     const net = this.vms.network(a.m.network);
     const vm = net && this.vms.get(net, a.m.mac);
     let announced: AnnounceResult | undefined;
     if (a.m.state === 'committed') {
       if (!net || !vm || vm.vtep !== a.m.targetVtep) {
-        throw precondition(`migration ${id} cannot be undone: the VM is no longer at ${a.m.targetVtep}`);
+        // The VM has moved on (or left) since: there is nothing to undo, and the migration must not stay open.
+        a.timer.cancel();
+        const m: Migration = { ...a.m, state: 'aborted', endedAt: this.clock.now(), reason: `${reason}; nothing undone: the VM is no longer at ${a.m.targetVtep}` };
+        this.finish(m);
+        return { migration: m };
       }
       announced = await this.vms.announce({
         vmId: vm.vmId, network: net, mac: vm.mac, ips: vm.ips, vtep: a.m.sourceVtep, agent, sticky: vm.sticky, planned: true,
       });
     }
+    a.timer.cancel();
     const m: Migration = { ...a.m, state: 'aborted', endedAt: this.clock.now(), reason };
     this.finish(m);
     if (vm) this.vms.notify('migration-aborted', announced ? { ...vm, seq: announced.seq } : vm, a.m.targetVtep, a.m.sourceVtep, id, agent, reason);

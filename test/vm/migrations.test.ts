@@ -133,3 +133,32 @@ test('a commit after the VM moved by itself is refused and the migration aborted
   await assert.rejects(migrations.commit(m.id, blue, 'hv2'), (e: unknown) => e instanceof VmError && /no longer at 10.0.0.21/.test(e.message));
   assert.equal(migrations.get(m.id)?.state, 'aborted');
 });
+
+test('an abort during a commit waits its turn; a commit the store refuses ends the migration instead of leaving it open', async () => {
+  const { migrations, prepare, blue } = await setup();
+  const m = prepared(prepare());
+  const committing = migrations.commit(m.id, blue, 'hv2');
+  await assert.rejects(migrations.abort(m.id, 'hv1'), (e: unknown) => e instanceof VmError && /being committed/.test(e.message));
+  assert.equal((await committing).migration.state, 'committed');
+
+  // A registry whose store fails: the commit is undone and the migration ends.
+  const store = new (class extends MemoryVmStore {
+    failing = false;
+    override put(r: Parameters<MemoryVmStore['put']>[0]): Promise<void> {
+      return this.failing ? Promise.reject(new Error('EIO')) : super.put(r);
+    }
+  })();
+  const clock = new FakeClock();
+  const reg2 = new VmRegistry(new Map([['blue', blue]]), new Rib(), LOCAL, store, clock, silentLogger());
+  const mig2 = new Migrations(reg2, clock, TIMEOUT, silentLogger());
+  await reg2.announce({ vmId: 'vm-1', network: blue, mac: MAC, ips: [], vtep: '10.0.0.21', agent: 'hv1' });
+  const m2 = mig2.prepare({ network: blue, mac: MAC, targetVtep: '10.0.0.22', agent: 'hv2', provisioned: true });
+  assert.ok(m2.ok);
+  store.failing = true;
+  await assert.rejects(mig2.commit(m2.migration.id, blue, 'hv2'), (e: unknown) => e instanceof VmError && e.kind === 'unavailable');
+  assert.equal(mig2.get(m2.migration.id)?.state, 'aborted');
+  assert.match(mig2.get(m2.migration.id)!.reason!, /commit failed/);
+  assert.equal(reg2.get(blue, MAC)?.vtep, '10.0.0.21', 'the VM is where it was');
+  store.failing = false;
+  assert.ok(mig2.prepare({ network: blue, mac: MAC, targetVtep: '10.0.0.22', agent: 'hv2', provisioned: true }).ok, 'free for a new migration');
+});
