@@ -129,7 +129,8 @@ export class Speaker {
   }
 
   private async startVms(): Promise<void> {
-    if (this.config.networks.length === 0 && !this.config.api.enabled) return;
+    // Without networks there are no VMs; the API's MobilityService then answers UNIMPLEMENTED.
+    if (this.config.networks.length === 0) return;
     const log = this.log.child({ component: 'vms' });
     this.store = this.config.store !== undefined ? await openJournalStore(this.config.store, log) : new MemoryVmStore();
     const networks = new Map(this.config.networks.map((n) => [n.name, new VmNetwork(n, this.config.routerId)]));

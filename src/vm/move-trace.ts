@@ -6,7 +6,7 @@
  * while after the move and the last ones are kept for GetMoveTrace.
  */
 import type { Subscription } from 'rxjs';
-import type { Clock } from '../core/clock.js';
+import type { Clock, TimerHandle } from '../core/clock.js';
 import { L2VPN_EVPN } from '../bgp/wire/family.js';
 import type { SentEvent, SentProbe } from '../bgp/session/sent-probe.js';
 import { isMacIpRoute } from '../evpn/mobility.js';
@@ -45,8 +45,9 @@ const KEEP = 1000;
 
 export class MoveTracer {
   private readonly traces = new Map<string, MoveTrace>();
-  /** Traces still watched, by "network|mac". */
-  private readonly open = new Map<string, MoveTrace>();
+  /** Traces still recording, by MAC. */
+  private readonly byMac = new Map<string, Set<MoveTrace>>();
+  private readonly timers = new Set<TimerHandle>();
   private readonly subs: Subscription[] = [];
   private next = 1;
 
@@ -62,10 +63,10 @@ export class MoveTracer {
     this.subs.push(
       rib.changes$.subscribe((c) => {
         const gone = c.previous;
-        if (c.family !== L2VPN_EVPN || c.best || !gone || gone.source.local || !isMacIpRoute(c.nlri)) return;
-        for (const t of this.open.values()) {
-          if (t.mac === formatMac(c.nlri.mac)) record(t.peerWithdrawals, gone.source.id, this.clock.now());
-        }
+        // Nothing to do on the RIB's busiest path while no move is being traced.
+        if (this.byMac.size === 0 || c.family !== L2VPN_EVPN || c.best || !gone || gone.source.local || !isMacIpRoute(c.nlri)) return;
+        const traces = this.byMac.get(formatMac(c.nlri.mac));
+        if (traces) for (const t of traces) record(t.peerWithdrawals, gone.source.id, this.clock.now());
       }),
     );
   }
@@ -77,6 +78,8 @@ export class MoveTracer {
 
   close(): void {
     for (const s of this.subs) s.unsubscribe();
+    for (const t of this.timers) t.cancel();
+    this.timers.clear();
   }
 
   private onEvent(e: VmEvent): void {
@@ -91,16 +94,23 @@ export class MoveTracer {
     };
     this.traces.set(t.id, t);
     if (this.traces.size > KEEP) this.traces.delete(this.traces.keys().next().value!);
-    const key = `${e.network}|${e.mac}`;
-    this.open.set(key, t);
+    let open = this.byMac.get(e.mac);
+    if (!open) {
+      open = new Set();
+      this.byMac.set(e.mac, open);
+    }
+    open.add(t);
     const stops = [
       ...this.keys(net, e, e.toVtep).map((k) => this.probe.watch(L2VPN_EVPN, k, (s) => this.sent(t.updates, s, false))),
       ...(e.fromVtep ? this.keys(net, e, e.fromVtep).map((k) => this.probe.watch(L2VPN_EVPN, k, (s) => this.sent(t.withdrawals, s, true))) : []),
     ];
-    this.clock.setTimer(this.windowMs, () => {
+    const timer = this.clock.setTimer(this.windowMs, () => {
+      this.timers.delete(timer);
       for (const stop of stops) stop();
-      if (this.open.get(key) === t) this.open.delete(key);
+      open.delete(t);
+      if (open.size === 0 && this.byMac.get(e.mac) === open) this.byMac.delete(e.mac);
     });
+    this.timers.add(timer);
   }
 
   private keys(net: VmNetwork, e: VmEvent, vtep: string): string[] {

@@ -9,7 +9,7 @@
  */
 import { Subject, type Subscription } from 'rxjs';
 import { bytesToIp, ipToBytes } from '../core/ip.js';
-import type { Clock } from '../core/clock.js';
+import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Log } from '../core/log.js';
 import { L2VPN_EVPN } from '../bgp/wire/family.js';
 import type { Nlri } from '../bgp/wire/nlri.js';
@@ -96,6 +96,7 @@ export interface WithdrawInput {
 }
 
 const keyOf = (network: string, mac: string): string => `${network}|${mac}`;
+const SWEEP_MS = 60_000;
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x) => b.includes(x));
@@ -116,6 +117,7 @@ export class VmRegistry {
   private readonly suppressed = new Set<string>();
   private readonly built = new WeakMap<VmRecord, readonly OriginatedRoute<Nlri>[]>();
   readonly duplicates: DuplicateDetector;
+  private sweeper?: TimerHandle;
 
   constructor(
     private readonly networks: ReadonlyMap<string, VmNetwork>,
@@ -128,6 +130,15 @@ export class VmRegistry {
     this.macs = new MacIndex(rib);
     this.sub = rib.changes$.subscribe((c) => this.onBestChange(c));
     this.duplicates = new DuplicateDetector(clock, (e) => this.onDuplicate(e));
+    this.sweepLater();
+  }
+
+  /** Drops the detector's idle keys now and then: a MAC that left is never looked up again. */
+  private sweepLater(): void {
+    this.sweeper = this.clock.setTimer(SWEEP_MS, () => {
+      this.duplicates.sweep();
+      this.sweepLater();
+    });
   }
 
   network(name: string): VmNetwork | undefined {
@@ -404,6 +415,7 @@ export class VmRegistry {
   }
 
   close(): void {
+    this.sweeper?.cancel();
     this.duplicates.close();
     this.sub.unsubscribe();
     this.macs.close();
