@@ -432,8 +432,19 @@ export class VmRegistry {
     const remote = c.best;
     if (c.family !== L2VPN_EVPN || !remote || remote.source.id === this.source.id || !isMacIpRoute(c.nlri)) return;
     const mac = formatMac(c.nlri.mac);
+    const ip = c.nlri.ip ? bytesToIp(c.nlri.ip) : undefined;
     for (const net of this.networks.values()) {
       const key = keyOf(net.name, mac);
+      // RFC 9135 §4: a peer now binds one of our VMs' addresses to another MAC; the newer binding wins.
+      const owner = ip !== undefined ? this.ipOwners.get(`${net.name}|${ip}`) : undefined;
+      if (owner !== undefined && owner !== key && this.inNetwork(net, remote)) {
+        const held = this.vms.get(owner);
+        const dest = c.nlri.key;
+        queueMicrotask(() => {
+          // Only if nothing changed meanwhile: the same record still holds it, the peer's binding is still there.
+          if (this.vms.get(owner) === held && this.rib.best(L2VPN_EVPN, dest) === remote) this.releaseIp(net, owner, ip!, 'bgp');
+        });
+      }
       // §15.1: a duplicate MAC's routes are neither sent nor processed until it is cleared.
       if (this.vms.has(key) && !this.suppressed.has(key) && this.inNetwork(net, remote)) queueMicrotask(() => this.contest(net, key, remote));
     }

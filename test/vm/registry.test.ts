@@ -407,3 +407,13 @@ test('an address that moves to another MAC (RFC 9135 §4, a re-created VM or a f
   await announce('52:54:00:aa:bb:01', '10.0.0.21', ['10.1.0.5', '10.1.0.6'], 'vm-a');
   assert.deepEqual(reg.get(blue, '52:54:00:aa:bb:02')?.ips, []);
 });
+
+test('an address a peer binds to another MAC leaves our VM too (RFC 9135 §4)', async () => {
+  const { rib, announce, reg, blue } = setup();
+  await announce('52:54:00:aa:bb:01', '10.0.0.21', ['10.1.0.5', '10.1.0.6']);
+  remoteRoute(rib, { mac: '52:54:00:aa:bb:99', vtep: '10.0.0.99', seq: 0, ip: '10.1.0.5' });
+  await settle();
+  assert.deepEqual(reg.get(blue, '52:54:00:aa:bb:01')?.ips, ['10.1.0.6']);
+  assert.ok(!localRoutes(rib).some((r) => r.ip === '10.1.0.5'), 'our MAC+IP route for it is withdrawn');
+  assert.equal(reg.resolve(blue, ipToBytes('10.1.0.5')!)?.mac, '52:54:00:aa:bb:99');
+});
