@@ -80,6 +80,8 @@ const RESET_QUIET_MS = 2_000;
 export class Peer {
   readonly id: string;
   readonly events$ = new Subject<PeerEvent>();
+  /** The held inbound connection (collision, RFC 4271 §6.8) has sent its OPEN. */
+  private candidateOpened = false;
   private fsm!: FsmRunner;
   private conn?: Connection;
   /** An inbound connection held while ours is in OpenSent/OpenConfirm, until the collision is resolved. */
@@ -272,7 +274,7 @@ export class Peer {
     } else {
       // OpenSent/OpenConfirm: hold it until an OPEN tells us whose connection survives.
       this.candidate = c;
-      if (this.negotiated) this.resolveCollision(this.negotiated.peerRouterId);
+      this.candidateOpened = false;
     }
     return true;
   }
@@ -467,7 +469,10 @@ export class Peer {
       return;
     }
     this.negotiated = n;
-    if (this.candidate && this.resolveCollision(n.peerRouterId) === 'switched') return;
+    // RFC 4271 §6.8 compares connections that have each carried an OPEN: a held inbound
+    // connection that has not sent one yet may be a socket the peer already gave up on,
+    // so it is resolved when (if) its own OPEN arrives.
+    if (this.candidate && this.candidateOpened && this.resolveCollision(n.peerRouterId) === 'switched') return;
     this.dispatchOpen(open, n);
   }
 
@@ -499,6 +504,7 @@ export class Peer {
       this.protocolError(c, n, 'BGPOpenMsgErr');
       return;
     }
+    this.candidateOpened = true;
     if (this.resolveCollision(open.bgpId) === 'switched') {
       this.negotiated = n;
       this.dispatchOpen(open, n);
@@ -514,7 +520,9 @@ export class Peer {
     const cand = this.candidate;
     const cur = this.conn;
     if (!cand) return 'kept';
-    const inboundWins = this.local.routerId >>> 0 < peerRouterId >>> 0 && cur !== undefined && !cur.inbound;
+    // §6.8: an Established session is kept whatever the identifiers say.
+    const inboundWins =
+      this.fsm.state !== 'Established' && this.local.routerId >>> 0 < peerRouterId >>> 0 && cur !== undefined && !cur.inbound;
     if (!inboundWins || !cur) {
       this.log.info('connection collision: keeping our connection');
       this.dropCandidate();
@@ -527,6 +535,7 @@ export class Peer {
     this.fsm.dispose();
     this.fsm = this.newFsm();
     this.candidate = undefined;
+    this.candidateOpened = false;
     this.conn = cand;
     this.negotiated = undefined;
     this.fsm.dispatch({ type: this.settings.passive ? 'ManualStartPassive' : 'ManualStart' });
@@ -538,6 +547,7 @@ export class Peer {
     const c = this.candidate;
     if (!c) return;
     this.candidate = undefined;
+    this.candidateOpened = false;
     this.refuse(c.socket, CeaseSubcode.ConnectionCollisionResolution);
   }
 
