@@ -40,18 +40,17 @@ import { type FrrEvpnRoute, frrMacMobilitySeq, frrNextHop } from './support/peer
 const MOVES = 50;
 /**
  * Pings (at `ping -i 0.01`, ~16 ms apart in practice) one move may lose.
- * ≤ 1 is not reachable with the order of events of a live migration: from
- * the moment the port leaves the old bridge until the PE's FDB points at the
- * new VTEP, the PE still tunnels to the old hypervisor, which drops the frames
- * (its flood entry goes to the PE only). That window is the two `ip` commands
- * of the move (~20-30 ms: the veth's netns change alone takes ~20 ms in the
- * kernel, the VM has no carrier meanwhile), the API call (~3 ms), vmmi's
- * UPDATE and FRR bgpd → zebra → kernel FDB (~15 ms). Measured: 1-4 lost per
- * move, median 2. The bound allows 100 ms of outage for a loaded machine; a
- * control plane that stops following fails the FDB waits instead.
+ * The agent announces at switch-over, while the port moves. The PE's FDB
+ * then points at the new VTEP ~30 ms after the move starts (API call ~6 ms,
+ * vmmi's UPDATE, FRR bgpd → zebra → kernel FDB), about when the port is up
+ * in the new bridge (the veth's netns change alone takes ~20-30 ms in the
+ * kernel, the VM has no carrier meanwhile). So what is lost is the port
+ * move itself: measured 1-2 per move, median 1 (the issue's target is at
+ * most 1). The bounds leave room for a loaded machine (one more ping for the
+ * median); a control plane that stops following fails the FDB waits instead.
  */
-const MAX_LOST_PER_MOVE = 10;
-const MAX_MEDIAN_LOST = 5;
+const MAX_LOST_PER_MOVE = 6;
+const MAX_MEDIAN_LOST = 2;
 /** Duplicate detection out of reach for tests that move the VM often (51 moves within seconds are a duplicate MAC by RFC 7432 §15.1's defaults). */
 const NO_DUPLICATES = '{ max-moves: 1000, window: 1 }';
 
@@ -91,10 +90,11 @@ test('vmmi steers a real VXLAN data plane through VM moves: FRR PE FDB follows e
   await waitFor(() => log.seqs.size >= 20, { what: 'ping replies from the VM at h1', timeoutMs: 10_000, intervalMs: 20 });
 
   /**
-   * One move, as a hypervisor does it: the VM's port leaves its bridge and
-   * appears in the other one first (live migration: the VM runs at the new
-   * place), then the agent calls AnnounceVm. Replies need nothing: the new
-   * hypervisor floods them to the PE, which knows the user's MAC.
+   * One move, as a hypervisor does it at switch-over: the VM's port leaves
+   * its bridge for the other one while the agent calls AnnounceVm (a live
+   * migration's agent knows the moment the VM resumes at the new place).
+   * Replies need nothing: the new hypervisor floods them to the PE, which
+   * knows the user's MAC.
    */
   const move = async (n: number): Promise<{ lost: number; portMs: number; apiMs: number; fdbMs: number; seq: number }> => {
     const from = lab.portAt() as Hv;
@@ -105,9 +105,8 @@ test('vmmi steers a real VXLAN data plane through VM moves: FRR PE FDB follows e
     let seq = -1;
     const lost = await lab.lossOf(log, `move ${n}`, async () => {
       const tMove = Date.now();
-      portMs = await lab.movePort(to);
-      const res = await lab.announce(H_VTEP[to]);
-      apiMs = Date.now() - tMove;
+      const [port, res] = await Promise.all([lab.movePort(to), lab.announce(H_VTEP[to]).finally(() => (apiMs = Date.now() - tMove))]);
+      portMs = port;
       assert.equal(res.sequence, n, `move ${n}: sequence number`);
       assert.equal(res.previousVtep, H_VTEP[from], `move ${n}: previous VTEP`);
       assert.equal(res.changed, true);
