@@ -46,35 +46,57 @@ function vtepBytes(vtep: string): Buffer {
  */
 export function macIpRoutes(net: VmNetwork, vm: VmLocation): OriginatedRoute<MacIpRoute>[] {
   const rd = net.rdFor(vm.vtep);
-  const nextHop = vtepBytes(vm.vtep);
-  const mobility: ExtCommunity = { kind: 'mac-mobility', sticky: vm.sticky === true, seq: vm.seq };
-  const l2Attrs: PathAttributes = {
-    origin: Origin.Igp,
-    asPath: [],
-    nextHop,
-    extCommunities: encodeExtCommunities([...net.routeTargets, VXLAN, mobility]),
-  };
-  const irb = net.l3Label !== undefined;
-  const l3Attrs: PathAttributes = irb
-    ? {
-        ...l2Attrs,
-        extCommunities: encodeExtCommunities([
-          ...net.routeTargets,
-          ...net.vrfRouteTargets,
-          VXLAN,
-          mobility,
-          ...(net.routerMac ? [{ kind: 'router-mac', mac: net.routerMac } as const] : []),
-        ]),
-      }
-    : l2Attrs;
+  const { l2, l3 } = attributesFor(net, vm);
   const routes: OriginatedRoute<MacIpRoute>[] = [
-    { nlri: macIpRoute({ rd, tag: ETHERNET_TAG, mac: vm.mac, label1: net.l2Label }), attrs: l2Attrs },
+    { nlri: macIpRoute({ rd, tag: ETHERNET_TAG, mac: vm.mac, label1: net.l2Label }), attrs: l2 },
   ];
   for (const ip of vm.ips) {
     const nlri = macIpRoute({ rd, tag: ETHERNET_TAG, mac: vm.mac, ip, label1: net.l2Label, label2: net.l3Label });
-    routes.push({ nlri, attrs: l3Attrs });
+    routes.push({ nlri, attrs: l3 });
   }
   return routes;
+}
+
+/** Attribute sets per (network, VTEP, sequence, sticky): a rack's VMs share a handful, so they are built once. */
+const attributeCache = new WeakMap<VmNetwork, Map<string, { l2: PathAttributes; l3: PathAttributes }>>();
+const ATTRIBUTE_CACHE_MAX = 4096;
+
+function attributesFor(net: VmNetwork, vm: VmLocation): { l2: PathAttributes; l3: PathAttributes } {
+  let cache = attributeCache.get(net);
+  if (!cache) {
+    cache = new Map();
+    attributeCache.set(net, cache);
+  }
+  const key = `${vm.vtep}|${vm.seq}|${vm.sticky === true ? 's' : ''}`;
+  let sets = cache.get(key);
+  if (!sets) {
+    sets = buildAttributes(net, vm);
+    if (cache.size >= ATTRIBUTE_CACHE_MAX) cache.delete(cache.keys().next().value!);
+    cache.set(key, sets);
+  }
+  return sets;
+}
+
+function buildAttributes(net: VmNetwork, vm: VmLocation): { l2: PathAttributes; l3: PathAttributes } {
+  const mobility: ExtCommunity = { kind: 'mac-mobility', sticky: vm.sticky === true, seq: vm.seq };
+  const l2: PathAttributes = {
+    origin: Origin.Igp,
+    asPath: [],
+    nextHop: vtepBytes(vm.vtep),
+    extCommunities: encodeExtCommunities([...net.routeTargets, VXLAN, mobility]),
+  };
+  if (net.l3Label === undefined) return { l2, l3: l2 };
+  const l3: PathAttributes = {
+    ...l2,
+    extCommunities: encodeExtCommunities([
+      ...net.routeTargets,
+      ...net.vrfRouteTargets,
+      VXLAN,
+      mobility,
+      ...(net.routerMac ? [{ kind: 'router-mac', mac: net.routerMac } as const] : []),
+    ]),
+  };
+  return { l2, l3 };
 }
 
 /**
