@@ -10,16 +10,20 @@ import { L2VPN_EVPN } from '../bgp/wire/family.js';
 import type { Path } from '../rib/path.js';
 import type { Rib } from '../rib/rib.js';
 import { isMacIpRoute } from '../evpn/mobility.js';
+import type { EvpnRoute, InclusiveMulticastRoute } from '../evpn/route.js';
+import type { Nlri } from '../bgp/wire/nlri.js';
 
 export class MacIndex {
   private readonly keys = new Map<string, Set<string>>();
   private readonly byIp = new Map<string, Set<string>>();
+  /** Type-3 routes by originating router (RFC 7432 §7.3): where a network reaches. */
+  private readonly imets = new Map<string, Set<string>>();
   private readonly sub: Subscription;
 
   constructor(private readonly rib: Rib) {
     for (const d of rib.destinations(L2VPN_EVPN)) if (d.best) this.add(d.best);
     this.sub = rib.changes$.subscribe((c) => {
-      if (c.family !== L2VPN_EVPN || !isMacIpRoute(c.nlri)) return;
+      if (c.family !== L2VPN_EVPN) return;
       if (c.best && !c.previous) this.add(c.best);
       else if (!c.best && c.previous) this.remove(c.previous);
     });
@@ -28,6 +32,11 @@ export class MacIndex {
   /** Every path (any RD, any IP, any source) the RIB holds for MAC/IP routes of `mac`. */
   pathsFor(mac: Buffer): Path[] {
     return this.paths(this.keys.get(mac.toString('latin1')));
+  }
+
+  /** Every path of the type-3 routes originated by `originator` (4 or 16 bytes). */
+  inclusiveMulticastFrom(originator: Buffer): Path[] {
+    return this.paths(this.imets.get(originator.toString('latin1')));
   }
 
   /** Every path of MAC/IP routes that bind `ip` (4 or 16 bytes) to some MAC. */
@@ -47,16 +56,22 @@ export class MacIndex {
   }
 
   private add(p: Path): void {
+    if (isInclusiveMulticast(p.nlri)) addTo(this.imets, p.nlri.originator.toString('latin1'), p.nlri.key);
     if (!isMacIpRoute(p.nlri)) return;
     addTo(this.keys, p.nlri.mac.toString('latin1'), p.nlri.key);
     if (p.nlri.ip) addTo(this.byIp, p.nlri.ip.toString('latin1'), p.nlri.key);
   }
 
   private remove(p: Path): void {
+    if (isInclusiveMulticast(p.nlri)) removeFrom(this.imets, p.nlri.originator.toString('latin1'), p.nlri.key);
     if (!isMacIpRoute(p.nlri)) return;
     removeFrom(this.keys, p.nlri.mac.toString('latin1'), p.nlri.key);
     if (p.nlri.ip) removeFrom(this.byIp, p.nlri.ip.toString('latin1'), p.nlri.key);
   }
+}
+
+function isInclusiveMulticast(n: Nlri): n is InclusiveMulticastRoute {
+  return (n as Partial<EvpnRoute>).kind === 'inclusive-multicast';
 }
 
 function addTo(index: Map<string, Set<string>>, id: string, key: string): void {

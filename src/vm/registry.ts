@@ -16,7 +16,6 @@ import type { Nlri } from '../bgp/wire/nlri.js';
 import { type ArpNd, routeTargets, decodeExtCommunities, sameRouteTarget } from '../evpn/ext-communities.js';
 import { compareAddressBytes, compareSeq, isMacIpRoute, mobilityOf, nextLocalSeq } from '../evpn/mobility.js';
 import { formatMac, parseMac } from '../evpn/mac.js';
-import type { EvpnRoute, InclusiveMulticastRoute } from '../evpn/route.js';
 import type { Path, PathSource } from '../rib/path.js';
 import type { BestChange, Rib } from '../rib/rib.js';
 import type { VmRecord, VmStore } from '../store/vm-store.js';
@@ -327,13 +326,9 @@ export class VmRegistry {
   hasInclusiveMulticast(net: VmNetwork, vtep: string): boolean {
     if (this.count(net.name, vtep) > 0) return true;
     const ip = ipToBytes(vtep);
-    if (!ip) return false;
-    for (const d of this.rib.destinations(L2VPN_EVPN)) {
-      const p = d.best;
-      if (p && (p.nlri as Partial<EvpnRoute>).kind === 'inclusive-multicast' && (p.nlri as InclusiveMulticastRoute).originator.equals(ip) && this.inNetwork(net, p)) return true;
-    }
-    return false;
+    return ip !== undefined && this.macs.inclusiveMulticastFrom(ip).some((p) => this.inNetwork(net, p));
   }
+
 
   /** Puts a migration event on the same stream as the rest, in order. */
   notify(kind: 'migration-prepared' | 'migration-committed' | 'migration-aborted', vm: VmRecord, from: string, to: string, migrationId: string, agent: string, detail?: string): void {

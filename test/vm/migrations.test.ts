@@ -162,3 +162,19 @@ test('an abort during a commit waits its turn; a commit the store refuses ends t
   store.failing = false;
   assert.ok(mig2.prepare({ network: blue, mac: MAC, targetVtep: '10.0.0.22', agent: 'hv2', provisioned: true }).ok, 'free for a new migration');
 });
+
+test('the network is present at a VTEP that a peer advertises a type-3 route of the network from (RFC 7432 §7.3)', async () => {
+  const { rib, prepare } = await setup();
+  const { inclusiveMulticastRoute } = await import('../../src/evpn/nlri.js');
+  const { encodeExtCommunities } = await import('../../src/evpn/ext-communities.js');
+  const { ipToBytes } = await import('../../src/core/ip.js');
+  const peer: PathSource = { ...LOCAL, id: '192.0.2.9', local: false, ibgp: true, address: Buffer.from([192, 0, 2, 9]) };
+  const imet = (rt: number) => ({
+    origin: 0, asPath: [], nextHop: ipToBytes('10.0.0.99'),
+    extCommunities: encodeExtCommunities([{ kind: 'route-target', format: 'as2', admin: 65000, assigned: rt }]),
+  });
+  rib.announce(peer, L2VPN_EVPN, inclusiveMulticastRoute({ rd: '10.0.0.99:7', tag: 0, originator: '10.0.0.99' }), imet(10999));
+  assert.ok(!prepare('10.0.0.99', false).ok, 'another network\'s type-3 route does not count');
+  rib.announce(peer, L2VPN_EVPN, inclusiveMulticastRoute({ rd: '10.0.0.99:1', tag: 0, originator: '10.0.0.99' }), imet(10100));
+  assert.ok(prepare('10.0.0.99', false).ok);
+});
