@@ -25,14 +25,12 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type * as grpc from '@grpc/grpc-js';
 import { type VmmiClient, connect, unaryCall } from '../../src/api/client.js';
 import type { AnnounceVmResponse__Output } from '../../gen/proto/vmmi/v1/AnnounceVmResponse.js';
 import type { ListPeersResponse__Output } from '../../gen/proto/vmmi/v1/ListPeersResponse.js';
-import type { ListVmsResponse__Output } from '../../gen/proto/vmmi/v1/ListVmsResponse.js';
 import type { MobilityEvent__Output } from '../../gen/proto/vmmi/v1/MobilityEvent.js';
 import type { Vm__Output } from '../../gen/proto/vmmi/v1/Vm.js';
 import type { WithdrawVmResponse__Output } from '../../gen/proto/vmmi/v1/WithdrawVmResponse.js';
@@ -44,31 +42,36 @@ import {
   makeRunDir,
   processGone,
   requirePeer,
-  skipOrFail,
   startFrr,
   track,
   waitFor,
 } from '../harness/index.js';
+import { startFrrInNetns } from '../harness/netns.js';
 import {
-  NetnsLab,
-  type NsProcess,
-  addAddress,
-  addBridge,
-  addVeth,
-  addVxlan,
-  fdbAppend,
-  fdbShow,
-  ip,
-  linkUp,
-  netnsUnavailable,
-  nsExec,
-  setMaster,
-  spawnInNetns,
-  startFrrInNetns,
-} from '../harness/netns.js';
-import { type EventLog, type PeFdb, PingLog, type PingSummary } from './dataplane-lab.js';
+  type EventLog,
+  H_VTEP,
+  type Hv,
+  LabPing,
+  type LabNamespaces,
+  PE_VTEP,
+  type PeFdb,
+  type PingLog,
+  type PingSummary,
+  buildTopology,
+  cleanupInOrder,
+  freePort,
+  linkRootToPe,
+  listVms,
+  lossOf,
+  openLab,
+  peFdbOf,
+  vmPort,
+  watchEvents,
+} from './evpn-lab.js';
 import { frrEstablished } from './peers.js';
 import { type VmmidProcess, spawnVmmid } from './vmmi.js';
+
+export { H_VTEP, type Hv, PE_VTEP, ZERO_MAC } from './evpn-lab.js';
 
 export const ASN = 65000;
 export const WAN_ASN = 65100;
@@ -79,9 +82,6 @@ export const VRF = 'tenant';
 export const VRF_RT = '65000:50000';
 export const VRF_LABEL = 5000;
 export const SUBNET = '10.3.0.0/24';
-export const PE_VTEP = '10.99.0.1';
-export const H_VTEP = { h1: '10.99.0.21', h2: '10.99.0.22' } as const;
-export type Hv = keyof typeof H_VTEP;
 export type Gw = 'gw1' | 'gw2';
 /** Which data center (gateway) each hypervisor belongs to. */
 export const GW_OF: Record<Hv, Gw> = { h1: 'gw1', h2: 'gw2' };
@@ -89,7 +89,6 @@ export const VM_ID = 'vm-dci';
 export const VM_MAC = '52:54:00:00:03:05';
 export const VM_IP = '10.3.0.5';
 export const USER_IP = '10.3.0.100';
-export const ZERO_MAC = '00:00:00:00:00:00';
 const BRIDGE = 'br300';
 const VXLAN = 'vxlan300';
 /** Root-namespace end of the gateways ↔ PE veth: `vmdci<pid>`, so stale ones can be found by pid. */
@@ -107,17 +106,6 @@ function dciSubnet(): { gw1: string; gw2: string; wan: string; pe: string } {
   const base = `10.97.${block >> 5}.`;
   const d = (block & 31) << 3;
   return { gw1: `${base}${d + 1}`, gw2: `${base}${d + 2}`, wan: `${base}${d + 3}`, pe: `${base}${d + 6}` };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a !== null ? res(a.port) : rej(new Error('no port'))));
-    });
-  });
 }
 
 /**
@@ -193,7 +181,7 @@ export interface Gateway {
 }
 
 export interface DciLab {
-  readonly ns: { readonly ul: string; readonly pe: string; readonly user: string; readonly h1: string; readonly h2: string; readonly vm: string };
+  readonly ns: LabNamespaces;
   readonly addr: ReturnType<typeof dciSubnet>;
   readonly gw: Readonly<Record<Gw, Gateway>>;
   readonly wan: FrrHandle;
@@ -217,15 +205,9 @@ export interface DciLab {
  * under CI=true) when this machine cannot run it.
  */
 export async function startDciLab(t: TestContext): Promise<DciLab | undefined> {
-  const why = (await netnsUnavailable()) ?? (requirePeer('tshark').ok ? undefined : 'tshark missing');
-  if (why !== undefined) {
-    skipOrFail(t, why);
-    return undefined;
-  }
   const t0 = Date.now();
-  const lab = new NetnsLab('vmmi-dci');
-  const stale = await lab.cleanStale(ROOT_LINK_SCHEME);
-  if (stale.length > 0) t.diagnostic(`removed leftovers of crashed runs: ${stale.join(', ')}`);
+  const lab = await openLab(t, 'vmmi-dci', ROOT_LINK_SCHEME, () => (requirePeer('tshark').ok ? undefined : 'tshark missing'));
+  if (lab === undefined) return undefined;
 
   let peFrr: FrrHandle | undefined;
   let wanFrr: FrrHandle | undefined;
@@ -234,78 +216,41 @@ export async function startDciLab(t: TestContext): Promise<DciLab | undefined> {
   const clients: VmmiClient[] = [];
   const watches: grpc.ClientReadableStream<MobilityEvent__Output>[] = [];
   let capture: { stop(): Promise<string> } | undefined;
-  let ping: NsProcess | undefined;
-  t.after(async () => {
-    const steps: [string, () => Promise<unknown>][] = [
-      ['ping', async () => ping?.stop('SIGINT')],
-      ['watches', async () => watches.forEach((w) => w.cancel())],
-      ['clients', async () => clients.forEach((c) => c.close())],
-      ['vmmids', () => Promise.all(daemons.map((d) => d.stop()))],
-      // Their logs (JSON lines) are kept for reading after a failure, as FRR's are.
-      [
-        'vmmid logs',
-        async () => {
-          if (daemons.length === 0) return;
-          const dir = await makeRunDir('dci-vmmid-logs');
-          daemons.forEach((d, i) => writeFileSync(join(dir, `${names[i] ?? i}.log`), d.output()));
-          t.diagnostic(`vmmid logs: ${dir}`);
-        },
-      ],
-      ['wan frr', async () => wanFrr?.stop()],
-      ['pe frr', async () => peFrr?.stop()],
-      ['capture', async () => capture?.stop()],
-      ['namespaces', () => lab.close()],
-    ];
-    for (const [what, step] of steps) {
-      try {
-        await step();
-      } catch (e) {
-        t.diagnostic(`cleanup of ${what} failed: ${e instanceof Error ? e.message : String(e)}`);
-      }
-    }
-  });
+  const ping = new LabPing();
+  cleanupInOrder(t, [
+    ['ping', () => ping.cleanup()],
+    ['watches', async () => watches.forEach((w) => w.cancel())],
+    ['clients', async () => clients.forEach((c) => c.close())],
+    ['vmmids', () => Promise.all(daemons.map((d) => d.stop()))],
+    // Their logs (JSON lines) are kept for reading after a failure, as FRR's are.
+    [
+      'vmmid logs',
+      async () => {
+        if (daemons.length === 0) return;
+        const dir = await makeRunDir('dci-vmmid-logs');
+        daemons.forEach((d, i) => writeFileSync(join(dir, `${names[i] ?? i}.log`), d.output()));
+        t.diagnostic(`vmmid logs: ${dir}`);
+      },
+    ],
+    ['wan frr', async () => wanFrr?.stop()],
+    ['pe frr', async () => peFrr?.stop()],
+    ['capture', async () => capture?.stop()],
+    ['namespaces', () => lab.close()],
+  ]);
 
   // Topology -------------------------------------------------------------------------
-  const [ul, pe, user, h1, h2, vm] = (await Promise.all(['ul', 'pe', 'user', 'h1', 'h2', 'vm'].map((n) => lab.add(n)))) as [
-    string, string, string, string, string, string,
-  ];
-  const nsOf: Record<Hv, string> = { h1, h2 };
-
-  await addBridge(ul, 'ul0');
-  for (const [ns, vtep, port] of [[pe, PE_VTEP, 'to-pe'], [h1, H_VTEP.h1, 'to-h1'], [h2, H_VTEP.h2, 'to-h2']] as const) {
-    await addVeth({ name: port, ns: ul }, { name: 'eth-ul', ns });
-    await setMaster(ul, port, 'ul0');
-    await addAddress(ns, 'eth-ul', `${vtep}/24`);
-    await linkUp(ns, 'eth-ul');
-  }
+  const ns = await buildTopology(lab, { bridge: BRIDGE, vxlan: VXLAN, vni: VNI, vmMac: VM_MAC, vmIp: VM_IP, userIp: USER_IP });
+  const { pe, user } = ns;
+  const port = vmPort<Hv>({ h1: ns.h1, h2: ns.h2 }, 'h1', BRIDGE);
 
   // The gateways' and the WAN router's addresses on the root end of the veth to the PE.
   const addr = dciSubnet();
-  const rootLink = `${ROOT_LINK_SCHEME}${process.pid}`;
-  await addVeth({ name: rootLink }, { name: 'eth-gw', ns: pe });
-  lab.ownRootLink(rootLink);
-  for (const a of [addr.gw1, addr.gw2, addr.wan]) await addAddress(undefined, rootLink, `${a}/29`);
-  await linkUp(undefined, rootLink);
-  await addAddress(pe, 'eth-gw', `${addr.pe}/29`);
-  await linkUp(pe, 'eth-gw');
-
-  for (const [ns, vtep] of [[pe, PE_VTEP], [h1, H_VTEP.h1], [h2, H_VTEP.h2]] as const) {
-    await addBridge(ns, BRIDGE);
-    await addVxlan(ns, { name: VXLAN, vni: VNI, local: vtep, bridge: BRIDGE });
-  }
-  // The hypervisors have no control plane: unknown and broadcast traffic goes to the PE, nothing else.
-  for (const ns of [h1, h2]) await fdbAppend(ns, VXLAN, ZERO_MAC, PE_VTEP);
-
-  await addVeth({ name: 'user', ns: pe }, { name: 'eth0', ns: user });
-  await setMaster(pe, 'user', BRIDGE);
-  await addAddress(user, 'eth0', `${USER_IP}/24`);
-  await linkUp(user, 'eth0');
-  await addVeth({ name: 'eth0', ns: vm }, { name: 'vm1', ns: h1 }, { mac: VM_MAC });
-  await nsExec(vm, 'sysctl', ['-qw', 'net.ipv4.conf.all.arp_notify=0', 'net.ipv4.conf.eth0.arp_notify=0']);
-  await addAddress(vm, 'eth0', `${VM_IP}/24`);
-  await linkUp(vm, 'eth0');
-  await setMaster(h1, 'vm1', BRIDGE);
-  let portAt: Hv = 'h1';
+  const rootLink = await linkRootToPe(lab, pe, {
+    scheme: ROOT_LINK_SCHEME,
+    peIf: 'eth-gw',
+    rootCidrs: [addr.gw1, addr.gw2, addr.wan].map((a) => `${a}/29`),
+    peCidr: `${addr.pe}/29`,
+  });
 
   const cap = await startCaptureOn({
     interfaces: ['lo', rootLink],
@@ -384,11 +329,8 @@ export async function startDciLab(t: TestContext): Promise<DciLab | undefined> {
     // No credentials: plain text on loopback, where anonymous callers are every agent.
     const api = connect({ api: `127.0.0.1:${apiPort}` });
     clients.push(api);
-    const events: MobilityEvent__Output[] = [];
-    const w = api.mobility.watchMobility({});
-    watches.push(w);
-    w.on('data', (e: MobilityEvent__Output) => events.push(e));
-    w.on('error', () => undefined);
+    const watch = watchEvents(api, `${name}'s WatchMobility`, 5);
+    watches.push(watch.call);
     return {
       name,
       address: me,
@@ -396,17 +338,13 @@ export async function startDciLab(t: TestContext): Promise<DciLab | undefined> {
       hv,
       api,
       vmmid: daemon,
-      watch: {
-        events,
-        next: (kind, from = 0, timeoutMs = 5_000) =>
-          waitFor(() => events.slice(from).find((e) => e.kind === kind), { what: `a ${kind} event on ${name}'s WatchMobility`, timeoutMs, intervalMs: 5 }),
-      },
+      watch: watch.log,
       announce: () =>
         unaryCall<AnnounceVmResponse__Output>((cb) =>
           api.mobility.announceVm({ vmId: VM_ID, network: { name: NETWORK }, mac: VM_MAC, ips: [VM_IP], vtep: H_VTEP[hv] }, cb),
         ),
       withdraw: () => unaryCall<WithdrawVmResponse__Output>((cb) => api.mobility.withdrawVm({ network: { name: NETWORK }, mac: VM_MAC, vmId: VM_ID }, cb)),
-      listVms: async () => (await unaryCall<ListVmsResponse__Output>((cb) => api.mobility.listVms({}, cb))).vms,
+      listVms: () => listVms(api),
     };
   });
   // Every start is awaited (even after one failed) so cleanup knows every handle.
@@ -432,61 +370,20 @@ export async function startDciLab(t: TestContext): Promise<DciLab | undefined> {
   );
   t.diagnostic(`setup: namespaces, links, capture, FRR PE + WAN, two vmmids and 5 Established sessions in ${Date.now() - t0} ms`);
 
-  const peFdb = async (): Promise<PeFdb> => {
-    const entries = await fdbShow(pe, VXLAN);
-    const vmEntries = entries.filter((e) => e.mac === VM_MAC && e.dst !== undefined);
-    return {
-      vm: vmEntries.map((e) => e.dst!).sort(),
-      flood: entries.filter((e) => e.mac === ZERO_MAC && e.dst !== undefined).map((e) => e.dst!).sort(),
-      externLearn: vmEntries.length > 0 && vmEntries.every((e) => e.flags.includes('extern_learn')),
-    };
-  };
+  const fdb = peFdbOf(pe, VXLAN, VM_MAC);
   return {
-    ns: { ul, pe, user, h1, h2, vm },
+    ns,
     addr,
     gw: { gw1: g1, gw2: g2 },
     wan: wanH,
     pe: peH,
     stopCapture: () => cap.stop(),
-    portAt: () => portAt,
-    async movePort(to) {
-      const t1 = Date.now();
-      await ip(['-n', nsOf[portAt], 'link', 'set', 'vm1', 'netns', nsOf[to]]);
-      await setMaster(nsOf[to], 'vm1', BRIDGE);
-      portAt = to;
-      return Date.now() - t1;
-    },
-    peFdb,
-    waitPeAt: (vtep, what) =>
-      waitFor(peFdb, {
-        what,
-        until: (f) => f.vm.length === 1 && f.vm[0] === vtep && f.externLearn && f.flood.length === 1 && f.flood[0] === vtep,
-        intervalMs: 5,
-        timeoutMs: 10_000,
-      }),
-    startPing() {
-      if (ping !== undefined) throw new Error('one ping per lab');
-      const log = new PingLog();
-      ping = spawnInNetns(user, 'ping', ['-n', '-i', '0.01', '-W', '1', VM_IP], (d) => log.feed(d));
-      return log;
-    },
-    async stopPing() {
-      const p = ping;
-      if (p === undefined) throw new Error('no ping running');
-      p.child.kill('SIGINT');
-      await waitFor(() => /(\d+) packets transmitted, (\d+) received/.test(p.output()), { what: 'ping summary', timeoutMs: 5_000 });
-      await p.stop('SIGINT');
-      ping = undefined;
-      const s = /(\d+) packets transmitted, (\d+) received.*time (\d+)ms/.exec(p.output())!;
-      const transmitted = Number(s[1]);
-      return { transmitted, received: Number(s[2]), intervalMs: Number(s[3]) / Math.max(1, transmitted - 1) };
-    },
-    async lossOf(log, what, step) {
-      const before = log.max;
-      await step();
-      const resumed = log.max;
-      await waitFor(() => log.max >= resumed + 10, { what: `${what}: ping replies`, timeoutMs: 5_000, intervalMs: 10 });
-      return log.missing(before, log.max).length;
-    },
+    portAt: port.portAt,
+    movePort: port.movePort,
+    peFdb: fdb.peFdb,
+    waitPeAt: fdb.waitPeAt,
+    startPing: () => ping.start(user, VM_IP),
+    stopPing: () => ping.stop(),
+    lossOf,
   };
 }
