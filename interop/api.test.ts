@@ -12,7 +12,6 @@ import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { type VmmiClient, connect, isServiceError, unaryCall } from '../src/api/client.js';
 import type { AnnounceVmResponse__Output } from '../gen/proto/vmmi/v1/AnnounceVmResponse.js';
-import type { ListVmsResponse__Output } from '../gen/proto/vmmi/v1/ListVmsResponse.js';
 import type { WithdrawVmResponse__Output } from '../gen/proto/vmmi/v1/WithdrawVmResponse.js';
 import { makePki } from '../test/support/pki.js';
 import { type FrrHandle, checkPcap, freeLoopback, frrConfig, makeRunDir, needPeers, sleep, startCapture, startFrr, waitFor } from './harness/index.js';

@@ -139,7 +139,7 @@ export class Speaker {
     this.tracer = new MoveTracer(this.vms, this.groups.probe, this.rib, this.clock);
     const restored = await this.vms.restore();
     if (this.config.dcGateway) {
-      const gw = new DcGateway(this.config.dcGateway, networks, this.rib, this.localSource, log);
+      const gw = new DcGateway(this.config.dcGateway, networks, this.rib, this.localSource);
       gw.start(this.vms.list());
       const vms = this.vms;
       vms.events$.subscribe((e) => gw.onEvent(e, (n, m) => vms.advertisedIps(n, m)));

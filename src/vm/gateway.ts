@@ -9,7 +9,6 @@
  * aggregate subnets, which stay originated all the time.
  */
 import { ipToBytes } from '../core/ip.js';
-import type { Log } from '../core/log.js';
 import type { DcGatewayConfig, GatewayVrfConfig } from '../config/types.js';
 import type { PathAttributes } from '../bgp/wire/attributes.js';
 import { Origin } from '../bgp/wire/constants.js';
@@ -52,7 +51,6 @@ export class DcGateway {
     private readonly networks: ReadonlyMap<string, VmNetwork>,
     private readonly rib: Rib,
     private readonly source: PathSource,
-    private readonly log: Log,
   ) {
     const nh = ipToBytes(config.nextHop);
     if (!nh) throw new Error(`dc-gateway next-hop ${config.nextHop} is not an IP address`);

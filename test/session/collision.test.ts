@@ -6,7 +6,6 @@
  * than switch to a dead socket.
  */
 import { test } from 'node:test';
-import assert from 'node:assert/strict';
 import { type Server, type Socket, connect, createServer } from 'node:net';
 import { once } from 'node:events';
 import { buildOpen } from '../../src/bgp/session/negotiate.js';

@@ -56,7 +56,7 @@ function setup(store = new FlakyStore()) {
   const rib = new Rib();
   const networks = new Map(config.networks.map((n) => [n.name, new VmNetwork(n, config.routerId)]));
   const reg = new VmRegistry(networks, rib, LOCAL, store, new FakeClock(), silentLogger());
-  const gw = new DcGateway(config.dcGateway!, networks, rib, LOCAL, silentLogger());
+  const gw = new DcGateway(config.dcGateway!, networks, rib, LOCAL);
   gw.start(reg.list());
   reg.events$.subscribe((e) => gw.onEvent(e, (n, m) => reg.advertisedIps(n, m)));
   return { rib, reg, gw, store, red: networks.get('red')!, blue: networks.get('blue')! };
