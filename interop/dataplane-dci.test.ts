@@ -44,7 +44,7 @@ import { frrEvpnRoutes, frrExtCommunities, frrNextHop, isRecord } from './suppor
 
 /** Moves after the first announcement: h1 → h2 → h1 … */
 const MOVES = 10;
-/** Pings one move may lose (see interop/dataplane.test.ts: the port's netns change alone costs 1-3). */
+/** Pings one move may lose (the agent speaks after the switch-over here, and the PE's FDB follows two gateways' UPDATEs; see interop/dataplane.test.ts). */
 const MAX_LOST_PER_MOVE = 10;
 const HOST = `${VM_IP}/32`;
 
@@ -232,7 +232,7 @@ test('two data centers: the WAN router\'s /32 for the VM follows it between the 
     let fdbMs = 0;
     let view: WanView | undefined;
     const lost = await lab.lossOf(log, what, async () => {
-      // The VM runs at the new place (its port is in the new hypervisor's bridge), then the agent there speaks.
+      // The VM runs at the new place (its port towards the new hypervisor's bridge is up, the old one down), then the agent there speaks.
       await lab.movePort(to);
       tApi = Date.now();
       const res = await newGw.announce();

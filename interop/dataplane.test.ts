@@ -40,17 +40,17 @@ import { type FrrEvpnRoute, frrMacMobilitySeq, frrNextHop } from './support/peer
 const MOVES = 50;
 /**
  * Pings (at `ping -i 0.01`, ~16 ms apart in practice) one move may lose.
- * The agent announces at switch-over, while the port moves. The PE's FDB
- * then points at the new VTEP ~30 ms after the move starts (API call ~6 ms,
- * vmmi's UPDATE, FRR bgpd → zebra → kernel FDB), about when the port is up
- * in the new bridge (the veth's netns change alone takes ~20-30 ms in the
- * kernel, the VM has no carrier meanwhile). So what is lost is the port
- * move itself: measured 1-2 per move, median 1 (the issue's target is at
- * most 1). The bounds leave room for a loaded machine (one more ping for the
- * median); a control plane that stops following fails the FDB waits instead.
+ * The agent announces at switch-over, while the VM switches ports (its port
+ * towards the new hypervisor up, then the old one down: ~4-6 ms, the VM is
+ * never without a link). The PE's FDB then points at the new VTEP ~17-21 ms
+ * after the switch-over starts (median; API call ~5-8 ms, vmmi's UPDATE, FRR
+ * bgpd → zebra → kernel FDB): the echo requests sent to the old VTEP
+ * meanwhile are what a move loses, measured 0-1 per move, median 0 or 1
+ * (the issue's target: at most 1). The maximum leaves room for a loaded
+ * machine; a control plane that stops following fails the FDB waits instead.
  */
-const MAX_LOST_PER_MOVE = 6;
-const MAX_MEDIAN_LOST = 2;
+const MAX_LOST_PER_MOVE = 4;
+const MAX_MEDIAN_LOST = 1;
 /** Duplicate detection out of reach for tests that move the VM often (51 moves within seconds are a duplicate MAC by RFC 7432 §15.1's defaults). */
 const NO_DUPLICATES = '{ max-moves: 1000, window: 1 }';
 
@@ -90,8 +90,8 @@ test('vmmi steers a real VXLAN data plane through VM moves: FRR PE FDB follows e
   await waitFor(() => log.seqs.size >= 20, { what: 'ping replies from the VM at h1', timeoutMs: 10_000, intervalMs: 20 });
 
   /**
-   * One move, as a hypervisor does it at switch-over: the VM's port leaves
-   * its bridge for the other one while the agent calls AnnounceVm (a live
+   * One move, as a hypervisor does it at switch-over: the VM's port towards
+   * the other bridge comes up and the old one goes down while the agent calls AnnounceVm (a live
    * migration's agent knows the moment the VM resumes at the new place).
    * Replies need nothing: the new hypervisor floods them to the PE, which
    * knows the user's MAC.
@@ -139,7 +139,7 @@ test('vmmi steers a real VXLAN data plane through VM moves: FRR PE FDB follows e
       `median ${sorted[sorted.length >> 1]}, max ${sorted[sorted.length - 1]}`,
   );
   t.diagnostic(
-    `after the port starts moving: port up in the new bridge ${median('portMs')} ms, AnnounceVm answered ${median('apiMs')} ms, ` +
+    `after the switch-over starts: port up in the new bridge ${median('portMs')} ms, AnnounceVm answered ${median('apiMs')} ms, ` +
       `PE FDB at the new VTEP ${fdb[fdb.length >> 1]} ms (medians; FDB max ${fdb[fdb.length - 1]} ms)`,
   );
   t.diagnostic(`ping: ${transmitted} transmitted, ${received} received, ${transmitted - received} lost in all; effective interval ${intervalMs.toFixed(1)} ms`);
@@ -240,7 +240,7 @@ test('the VM re-learned by the FRR PE itself: zebra advertises it above vmmi\'s 
   const before = await lab.zebraMac();
   assert.deepEqual([before?.type, before?.remoteVtep, before?.remoteSequence], ['remote', H_VTEP.h2, 1], 'zebra has the VM as remote at h2, MM:1');
 
-  // The VM's port moves into the PE's own bridge: no agent speaks, the PE finds the VM itself.
+  // The VM switches to its port in the PE's own bridge: no agent speaks, the PE finds the VM itself.
   let t1 = 0;
   let zebraMs = 0;
   const lost = await lab.lossOf(log, 'PE learns the VM', async () => {

@@ -8,7 +8,7 @@
  *             └── vm (52:54:00:00:01:01, 10.1.1.10) moves between them
  *
  * h1 and h2 run no BGP speaker: their only state is br100 + vxlan100 with a
- * flood entry to the PE. The test is their agent: it moves the VM's veth and
+ * flood entry to the PE. The test is their agent: it switches the VM's port and
  * calls vmmi's API with the new VTEP, and vmmi's routes are what steer the
  * PE's kernel FDB (through FRR bgpd → zebra). A 10 ms ping from `user` to the
  * VM counts what each step loses. Runs as root; all namespaces are made and
@@ -80,7 +80,7 @@ export interface DataplaneLab {
   readonly watch: EventLog;
   /** Where the VM's port is now. */
   readonly portAt: () => Hv | 'pe';
-  /** Moves the VM's port (its veth's far end, `vm1`) to a hypervisor's or the PE's br100; resolves with how long it took. */
+  /** Switches the VM over to a hypervisor's or the PE's br100 (its port there up, the old one down); resolves with how long until the new port was up. */
   movePort(to: Hv | 'pe'): Promise<number>;
   /** AnnounceVm as the hypervisors' agent (unplanned). */
   announce(vtep: string): Promise<AnnounceVmResponse__Output>;
@@ -133,9 +133,9 @@ export async function startDataplaneLab(t: TestContext, o: LabOptions): Promise<
   ]);
 
   // Topology -------------------------------------------------------------------------
-  const ns = await buildTopology(lab, { bridge: 'br100', vxlan: 'vxlan100', vni: VNI, vmMac: VM_MAC, vmIp: VM_IP, userIp: USER_IP });
+  const ns = await buildTopology(lab, { bridge: 'br100', vxlan: 'vxlan100', vni: VNI, vmMac: VM_MAC, vmIp: VM_IP, userIp: USER_IP, vmPlaces: ['h1', 'h2', 'pe'] });
   const { pe, user } = ns;
-  const port = vmPort<Hv | 'pe'>({ h1: ns.h1, h2: ns.h2, pe }, 'h1', 'br100');
+  const port = vmPort<Hv | 'pe'>(ns.vm, 'h1');
 
   // vmmid (root namespace) ↔ PE.
   const sess = sessionSubnet();

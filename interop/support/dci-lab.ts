@@ -189,7 +189,7 @@ export interface DciLab {
   /** Stops the capture (once; also done at cleanup) and resolves with the pcapng path. */
   stopCapture(): Promise<string>;
   readonly portAt: () => Hv;
-  /** Moves the VM's port to a hypervisor's bridge; resolves with how long it took. */
+  /** Switches the VM over to a hypervisor's bridge (its port there up, the old one down); resolves with how long until the new port was up. */
   movePort(to: Hv): Promise<number>;
   peFdb(): Promise<PeFdb>;
   /** Until the PE tunnels the VM's MAC to `vtep` only (installed by zebra) and floods to `vtep` only. */
@@ -241,7 +241,7 @@ export async function startDciLab(t: TestContext): Promise<DciLab | undefined> {
   // Topology -------------------------------------------------------------------------
   const ns = await buildTopology(lab, { bridge: BRIDGE, vxlan: VXLAN, vni: VNI, vmMac: VM_MAC, vmIp: VM_IP, userIp: USER_IP });
   const { pe, user } = ns;
-  const port = vmPort<Hv>({ h1: ns.h1, h2: ns.h2 }, 'h1', BRIDGE);
+  const port = vmPort<Hv>(ns.vm, 'h1');
 
   // The gateways' and the WAN router's addresses on the root end of the veth to the PE.
   const addr = dciSubnet();

@@ -8,6 +8,13 @@
  *   user ── pe (br+vxlan, VTEP 10.99.0.1) ── underlay bridge in `ul`, 10.99.0.0/24
  *                                   h1 (VTEP .21) ─ h2 (VTEP .22)
  *                                    └── vm moves between them
+ *
+ * The VM is a bridge `vmbr` in its namespace (its MAC and IP on the bridge)
+ * with a veth port to each place it can run (`to-h1`, `to-h2`, `to-pe`);
+ * the far ends (`vm1`) sit in those places' bridges, up from the start. Only
+ * the port towards where the VM runs is up, so a move is a live migration's
+ * switch-over: one port up, then the other down (two `ip` commands, a few
+ * ms), with no netns change.
  */
 import { createServer } from 'node:net';
 import type { TestContext } from 'node:test';
@@ -146,6 +153,14 @@ export interface TopologyOptions {
   readonly vmMac: string;
   readonly vmIp: string;
   readonly userIp: string;
+  /** Places the VM can run, each given a port of the VM's bridge; the first is where it starts. Default h1, h2. */
+  readonly vmPlaces?: readonly string[];
+}
+
+/** Namespace of each place the VM can run (`h1`, `h2`, `pe`). */
+function placeNs(ns: Omit<LabNamespaces, 'ul' | 'user' | 'vm'>, place: string): string {
+  if (place === 'h1' || place === 'h2' || place === 'pe') return ns[place];
+  throw new Error(`no place ${place} for the VM`);
 }
 
 /**
@@ -180,11 +195,21 @@ export async function buildTopology(lab: NetnsLab, o: TopologyOptions): Promise<
   await setMaster(pe, 'user', o.bridge);
   await addAddress(user, 'eth0', `${o.userIp}/24`);
   await linkUp(user, 'eth0');
-  await addVeth({ name: 'eth0', ns: vm }, { name: 'vm1', ns: h1 }, { mac: o.vmMac });
-  await nsExec(vm, 'sysctl', ['-qw', 'net.ipv4.conf.all.arp_notify=0', 'net.ipv4.conf.eth0.arp_notify=0']);
-  await addAddress(vm, 'eth0', `${o.vmIp}/24`);
-  await linkUp(vm, 'eth0');
-  await setMaster(h1, 'vm1', o.bridge);
+  // The VM: a bridge (STP off, the VM's MAC and IP) with isolated ports (they never forward to each other,
+  // even while two are up during a switch-over), one towards each place; only the first place's is up.
+  await nsExec(vm, 'sysctl', ['-qw', 'net.ipv4.conf.all.arp_notify=0', 'net.ipv4.conf.default.arp_notify=0']);
+  await ip(['-n', vm, 'link', 'add', 'vmbr', 'address', o.vmMac, 'type', 'bridge', 'stp_state', '0']);
+  await ip(['-n', vm, 'link', 'set', 'vmbr', 'addrgenmode', 'none', 'up']);
+  await addAddress(vm, 'vmbr', `${o.vmIp}/24`);
+  const places = o.vmPlaces ?? ['h1', 'h2'];
+  for (const [i, place] of places.entries()) {
+    const at = placeNs({ pe, h1, h2 }, place);
+    await addVeth({ name: `to-${place}`, ns: vm }, { name: 'vm1', ns: at });
+    await ip(['-n', vm, 'link', 'set', `to-${place}`, 'master', 'vmbr']);
+    await ip(['-n', vm, 'link', 'set', `to-${place}`, 'type', 'bridge_slave', 'isolated', 'on']);
+    await setMaster(at, 'vm1', o.bridge);
+    if (i === 0) await linkUp(vm, `to-${place}`);
+  }
   return { ul, pe, user, h1, h2, vm };
 }
 
@@ -203,17 +228,24 @@ export async function linkRootToPe(lab: NetnsLab, pe: string, o: { scheme: strin
   return rootLink;
 }
 
-/** The VM's port (`vm1`, its veth's far end), on the bridge of `nsOf[start]` (where buildTopology puts it). */
-export function vmPort<At extends string>(nsOf: Record<At, string>, start: At, bridge: string): { portAt(): At; movePort(to: At): Promise<number> } {
+/**
+ * The VM's ports (see buildTopology): `movePort(to)` brings the port towards
+ * `to` up and then the current one down, in the VM's namespace, as a live
+ * migration's switch-over does (the VM is never without a link). The old
+ * place's `vm1` loses its carrier, which flushes what its bridge learned on it.
+ */
+export function vmPort<At extends string>(vmNs: string, start: At): { portAt(): At; movePort(to: At): Promise<number> } {
   let portAt = start;
   return {
     portAt: () => portAt,
     async movePort(to) {
       const t1 = Date.now();
-      await ip(['-n', nsOf[portAt], 'link', 'set', 'vm1', 'netns', nsOf[to]]);
-      await setMaster(nsOf[to], 'vm1', bridge);
+      if (to === portAt) return 0;
+      await ip(['-n', vmNs, 'link', 'set', `to-${to}`, 'up']);
+      const ms = Date.now() - t1;
+      await ip(['-n', vmNs, 'link', 'set', `to-${portAt}`, 'down']);
       portAt = to;
-      return Date.now() - t1;
+      return ms;
     },
   };
 }
