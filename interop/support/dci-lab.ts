@@ -18,9 +18,8 @@
  * veth to the PE, not in 127/8: FRR drops 127/8 next hops, which would hide a
  * path a gateway re-advertises with itself as next hop. Sessions between them
  * run over the root namespace's lo, the PE's over the veth; one tshark
- * captures both interfaces. Only gw1 dials the DCI and only the gateways dial the
- * PE (the other ends are passive), so no session starts with a connection
- * collision. Runs as root; namespaces are `vmmi-dci-<pid>-*`,
+ * captures both interfaces. Both gateways dial the DCI (a connection collision
+ * every run, RFC 4271 §6.8); only the gateways dial the PE. Runs as root; namespaces are `vmmi-dci-<pid>-*`,
  * the root link `vmdci<pid>`, and everything is removed in t.after.
  */
 import { spawn } from 'node:child_process';
@@ -302,10 +301,8 @@ export async function startDciLab(t: TestContext): Promise<DciLab | undefined> {
       asn: ASN,
       neighbors: [
         // The DCI: the other data center's gateway, iBGP EVPN (type-2 routes and their sequence numbers).
-        // gw1 dials, gw2 only listens: two vmmids dialling each other at the same moment can lose the
-        // session for good (collision resolved onto a connection the other side had dropped, then each
-        // refuses the other's connection in Idle; seen in about 1 run out of 6).
-        { address: other, remoteAs: ASN, families: ['l2vpn-evpn'], passive: name === 'gw2' },
+        // Both dial, so their connections collide (RFC 4271 §6.8) on every run.
+        { address: other, remoteAs: ASN, families: ['l2vpn-evpn'] },
         { address: addr.wan, remoteAs: WAN_ASN, families: ['l2vpn-evpn', 'ipv4-vpn'] },
         { address: addr.pe, remoteAs: ASN, families: ['l2vpn-evpn'], rrClient: true },
       ],
