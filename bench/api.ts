@@ -41,31 +41,44 @@ export interface ApiBenchOptions {
   readonly concurrency: number;
 }
 
-function config(o: ApiBenchOptions, store: string): string {
-  const neighbors = Array.from({ length: o.peers }, (_, i) =>
+export interface BenchVmmidSetup {
+  readonly address: string;
+  readonly bgpPort: number;
+  readonly apiPort: number;
+  /** Passive iBGP route-reflector clients (l2vpn-evpn): the receiving peers. */
+  readonly peers: readonly string[];
+  readonly vni: number;
+  readonly vteps: readonly string[];
+  readonly store: string;
+}
+
+/** The vmmid of the api and mobility suites: network blue, the API on plain text for agent "bench", store on. */
+export function benchVmmidConfig(o: BenchVmmidSetup): string {
+  const neighbors = o.peers.map((a) =>
     [
-      `  - address: ${peerAddress(i)}`,
+      `  - address: ${a}`,
       `    remote-as: ${ASN}`,
-      `    local-address: ${VMMID}`,
+      `    local-address: ${o.address}`,
       '    passive: true',
       '    families: [l2vpn-evpn]',
       '    route-reflector-client: true',
     ].join('\n'),
   );
   return [
-    `router-id: ${VMMID}`,
+    `router-id: ${o.address}`,
     `asn: ${ASN}`,
-    `listen: { address: ${VMMID}, port: ${BGP_PORT} }`,
+    `listen: { address: ${o.address}, port: ${o.bgpPort} }`,
+    // info: the "started" line is what tells the bench vmmid is up.
     'log-level: info',
     'neighbors:',
     ...neighbors,
     'networks:',
-    '  - { name: blue, vni: 10100 }',
-    `store: ${store}`,
+    `  - { name: blue, vni: ${o.vni} }`,
+    `store: ${o.store}`,
     'api:',
-    `  listen: { address: ${VMMID}, port: ${API_PORT} }`,
+    `  listen: { address: ${o.address}, port: ${o.apiPort} }`,
     '  agents:',
-    '    - { name: bench, vteps: [10.0.0.21], networks: [blue] }',
+    `    - { name: bench, vteps: [${o.vteps.join(', ')}], networks: [blue] }`,
     '',
   ].join('\n');
 }
@@ -154,7 +167,13 @@ export async function runApi(o: ApiBenchOptions): Promise<boolean> {
   console.log(`api: AnnounceVm → UPDATE at ${o.peers} established peers; ${count(n)} sequential, then ${count(n)} from ${o.concurrency} callers (store on, fdatasync per reply)`);
   const dir = mkdtempSync(join(tmpdir(), 'vmmi-api-bench-'));
   const file = join(dir, 'vmmid.yaml');
-  writeFileSync(file, config(o, join(dir, 'store')));
+  writeFileSync(
+    file,
+    benchVmmidConfig({
+      address: VMMID, bgpPort: BGP_PORT, apiPort: API_PORT, peers: Array.from({ length: o.peers }, (_, i) => peerAddress(i)),
+      vni: 10100, vteps: ['10.0.0.21'], store: join(dir, 'store'),
+    }),
+  );
   const vmmid = await startVmmid(file);
   const arrivals = new Arrivals(2 * n, o.peers);
   const peers: LoadGen[] = [];

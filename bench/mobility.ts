@@ -24,7 +24,7 @@ import { L2VPN_EVPN } from '../src/bgp/wire/family.js';
 import { parseRd } from '../src/bgp/wire/rd.js';
 import { encodeAnnouncements, encodeWithdrawals } from '../src/bgp/wire/update-encode.js';
 import { type MacIpRoute, TunnelType, encodeExtCommunities, labelFromVni, macIpRoute, routeTarget } from '../src/evpn/index.js';
-import { startVmmid } from './api.js';
+import { benchVmmidConfig, startVmmid } from './api.js';
 import { type ReceiverName, RECEIVERS } from './args.js';
 import { wasInterrupted } from './cleanup.js';
 import { CpuWatch } from './cpu.js';
@@ -299,34 +299,6 @@ function sessionFailure(peers: readonly LoadGen[], names: readonly string[]): st
 
 // vmmid ------------------------------------------------------------------------
 
-function vmmidConfig(store: string): string {
-  const neighbors = Array.from({ length: PEERS }, (_, i) =>
-    [
-      `  - address: ${vmmidPeer(i)}`,
-      `    remote-as: ${ASN}`,
-      `    local-address: ${VMMID}`,
-      '    passive: true',
-      '    families: [l2vpn-evpn]',
-      '    route-reflector-client: true',
-    ].join('\n'),
-  );
-  return [
-    `router-id: ${VMMID}`,
-    `asn: ${ASN}`,
-    `listen: { address: ${VMMID}, port: ${VMMID_BGP_PORT} }`,
-    'log-level: info',
-    'neighbors:',
-    ...neighbors,
-    'networks:',
-    `  - { name: blue, vni: ${VNI} }`,
-    `store: ${store}`,
-    'api:',
-    `  listen: { address: ${VMMID}, port: ${VMMID_API_PORT} }`,
-    '  agents:',
-    `    - { name: bench, vteps: [${VTEP_A}, ${VTEP_B}], networks: [blue] }`,
-    '',
-  ].join('\n');
-}
 
 function announce(c: VmmiClient, i: number, vtep: string): Promise<AnnounceVmResponse__Output> {
   return unaryCall((cb) => c.mobility.announceVm({ vmId: `vm-${i}`, network: { name: 'blue' }, mac: macOf(i), ips: [ipOf(i)], vtep }, cb));
@@ -374,7 +346,13 @@ async function runVmmid(o: MobilityOptions): Promise<Outcome> {
   const n = o.vms;
   const dir = mkdtempSync(join(tmpdir(), 'vmmi-mobility-bench-'));
   const file = join(dir, 'vmmid.yaml');
-  writeFileSync(file, vmmidConfig(join(dir, 'store')));
+  writeFileSync(
+    file,
+    benchVmmidConfig({
+      address: VMMID, bgpPort: VMMID_BGP_PORT, apiPort: VMMID_API_PORT, peers: Array.from({ length: PEERS }, (_, i) => vmmidPeer(i)),
+      vni: VNI, vteps: [VTEP_A, VTEP_B], store: join(dir, 'store'),
+    }),
+  );
   const watch = new MoveWatch(n, PEERS);
   const peers: LoadGen[] = [];
   const names = Array.from({ length: PEERS }, (_, i) => vmmidPeer(i));

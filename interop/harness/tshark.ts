@@ -9,6 +9,8 @@ export interface CaptureOptions {
   /** Restricts the capture to traffic from/to these hosts, so parallel tests don't see each other. */
   readonly addresses?: readonly string[];
   readonly name?: string;
+  /** Default ['lo']; namespace labs add the veth their sessions cross. */
+  readonly interfaces?: readonly string[];
 }
 
 export interface Capture {
@@ -38,7 +40,9 @@ export async function startCapture(o: CaptureOptions): Promise<Capture> {
   const dir = await makeRunDir(o.name ?? 'capture');
   const path = join(dir, 'capture.pcapng');
   const filter = bpfFor(o.ports, o.addresses);
-  const child = spawn('tshark', ['-i', 'lo', '-f', filter, '-w', path, '-q'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const interfaces = o.interfaces ?? ['lo'];
+  // `-f` before the first `-i` is every interface's filter (after one, only that interface's).
+  const child = spawn('tshark', ['-f', filter, ...interfaces.flatMap((i) => ['-i', i]), '-w', path, '-q'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   let exited: number | null | undefined;
@@ -60,28 +64,33 @@ export async function startCapture(o: CaptureOptions): Promise<Capture> {
       if (exited !== undefined) return 'exited';
       return stderr.includes('Capturing on') && existsSync(path) && statSync(path).size > 0;
     },
-    { what: `tshark capturing (${filter})`, until: (v) => v === true || v === 'exited', timeoutMs: 15_000, intervalMs: 50 },
+    { what: `tshark capturing on ${interfaces.join(', ')} (${filter})`, until: (v) => v === true || v === 'exited', timeoutMs: 15_000, intervalMs: 50 },
   ).catch((e: unknown) => {
     throw new Error(`${e instanceof Error ? e.message : String(e)}; tshark stderr: ${stderr.trim()}`);
   });
   if (exited !== undefined) throw new Error(`tshark exited (${exited}) before capturing: ${stderr.trim()}`);
 
+  let stopped: Promise<string> | undefined;
   return {
     path,
     filter,
-    async stop(): Promise<string> {
-      if (exited === undefined && !processGone(pid)) {
-        // dumpcap hands packets over in batches: a stop right after the last message
-        // loses it (seen: a whole 0.1 s session missing). Give the batch time to land.
-        await new Promise((res) => setTimeout(res, 700));
-        // SIGINT lets tshark stop dumpcap and flush the last packets; SIGTERM could lose them.
-        child.kill('SIGINT');
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([exitP, new Promise((res) => (timer = setTimeout(res, 5_000)))]);
-        clearTimeout(timer);
-      }
-      await killAndWait(pid, 'tshark');
-      return path;
+    // Safe to call more than once (a test's finish and its cleanup both may).
+    stop(): Promise<string> {
+      stopped ??= (async () => {
+        if (exited === undefined && !processGone(pid)) {
+          // dumpcap hands packets over in batches: a stop right after the last message
+          // loses it (seen: a whole 0.1 s session missing). Give the batch time to land.
+          await new Promise((res) => setTimeout(res, 700));
+          // SIGINT lets tshark stop dumpcap and flush the last packets; SIGTERM could lose them.
+          child.kill('SIGINT');
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([exitP, new Promise((res) => (timer = setTimeout(res, 5_000)))]);
+          clearTimeout(timer);
+        }
+        await killAndWait(pid, 'tshark');
+        return path;
+      })();
+      return stopped;
     },
   };
 }

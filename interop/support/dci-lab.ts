@@ -22,8 +22,7 @@
  * every run, RFC 4271 §6.8); only the gateways dial the PE. Runs as root; namespaces are `vmmi-dci-<pid>-*`,
  * the root link `vmdci<pid>`, and everything is removed in t.after.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type * as grpc from '@grpc/grpc-js';
@@ -35,14 +34,11 @@ import type { Vm__Output } from '../../gen/proto/vmmi/v1/Vm.js';
 import type { WithdrawVmResponse__Output } from '../../gen/proto/vmmi/v1/WithdrawVmResponse.js';
 import {
   type FrrHandle,
-  bpfFor,
   frrConfig,
-  killAndWait,
   makeRunDir,
-  processGone,
   requirePeer,
+  startCapture,
   startFrr,
-  track,
   waitFor,
 } from '../harness/index.js';
 import { startFrrInNetns } from '../harness/netns.js';
@@ -107,58 +103,6 @@ function dciSubnet(): { gw1: string; gw2: string; wan: string; pe: string } {
   return { gw1: `${base}${d + 1}`, gw2: `${base}${d + 2}`, wan: `${base}${d + 3}`, pe: `${base}${d + 6}` };
 }
 
-/**
- * A tshark capture on several root-namespace interfaces (harness/tshark.ts
- * captures lo only). `-f` before the first `-i` is every interface's filter.
- */
-async function startCaptureOn(o: { interfaces: readonly string[]; ports: readonly number[]; addresses: readonly string[]; name: string }): Promise<{ path: string; stop(): Promise<string> }> {
-  const dir = await makeRunDir(o.name);
-  const path = join(dir, 'capture.pcapng');
-  const filter = bpfFor(o.ports, o.addresses);
-  const child = spawn('tshark', ['-f', filter, ...o.interfaces.flatMap((i) => ['-i', i]), '-w', path, '-q'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  let exited: number | null | undefined;
-  const exitP = new Promise<void>((res) =>
-    child.once('exit', (code) => {
-      exited = code;
-      res();
-    }),
-  );
-  const pid = await new Promise<number>((res, rej) => {
-    child.once('error', rej);
-    child.once('spawn', () => (child.pid === undefined ? rej(new Error('tshark: no pid')) : res(child.pid)));
-  });
-  track(pid);
-  await waitFor(() => (exited !== undefined ? 'exited' : stderr.includes('Capturing on') && existsSync(path) && statSync(path).size > 0), {
-    what: `tshark capturing on ${o.interfaces.join(', ')} (${filter})`,
-    until: (v) => v === true || v === 'exited',
-    timeoutMs: 15_000,
-    intervalMs: 50,
-  }).catch((e: unknown) => {
-    throw new Error(`${e instanceof Error ? e.message : String(e)}; tshark stderr: ${stderr.trim()}`);
-  });
-  if (exited !== undefined) throw new Error(`tshark exited (${exited}) before capturing: ${stderr.trim()}`);
-  let stopped: Promise<string> | undefined;
-  return {
-    path,
-    stop(): Promise<string> {
-      stopped ??= (async () => {
-        if (exited === undefined && !processGone(pid)) {
-          // As harness/tshark.ts: let dumpcap's last batch land, then SIGINT so tshark flushes.
-          await new Promise((res) => setTimeout(res, 700));
-          child.kill('SIGINT');
-          let timer: NodeJS.Timeout | undefined;
-          await Promise.race([exitP, new Promise((res) => (timer = setTimeout(res, 5_000)))]);
-          clearTimeout(timer);
-        }
-        await killAndWait(pid, 'tshark');
-        return path;
-      })();
-      return stopped;
-    },
-  };
-}
 
 /** One data center's gateway: a vmmid and its API, as the agent of its hypervisor sees it. */
 export interface Gateway {
@@ -251,7 +195,7 @@ export async function startDciLab(t: TestContext): Promise<DciLab | undefined> {
     peCidr: `${addr.pe}/29`,
   });
 
-  const cap = await startCaptureOn({
+  const cap = await startCapture({
     interfaces: ['lo', rootLink],
     ports: [179],
     addresses: [addr.gw1, addr.gw2, addr.wan, addr.pe],
