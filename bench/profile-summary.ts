@@ -2,9 +2,11 @@
  * The top functions of a V8 .cpuprofile (from `--cpu-prof`), by self time
  * and by total time (self + callees); or of a .heapprofile (from
  * `--heap-prof`), by the bytes still live when the profile was taken that
- * each function allocated itself, and that it and its callees allocated.
+ * each function allocated itself, and that it and its callees allocated; or
+ * of a .heapsnapshot (the rr bench writes one with --heap-prof), by the
+ * bytes and count of live objects of each kind (constructor, string, code...).
  *
- * usage: node dist/bench/profile-summary.js FILE.cpuprofile|FILE.heapprofile [TOP]
+ * usage: node dist/bench/profile-summary.js FILE.cpuprofile|FILE.heapprofile|FILE.heapsnapshot [TOP]
  */
 import { readFileSync } from 'node:fs';
 
@@ -84,13 +86,54 @@ function heapSummary(file: string, head: HeapNode, top: number): void {
   show('allocated by it and its callees, project and dependency code:', inclusive, total, top, mb);
 }
 
+/** The parts of V8's heap snapshot JSON this summary reads. */
+interface HeapSnapshot {
+  readonly snapshot: { readonly meta: { readonly node_fields: readonly string[]; readonly node_types: readonly unknown[] } };
+  readonly nodes: readonly number[];
+  readonly strings: readonly string[];
+}
+
+function isHeapSnapshot(v: unknown): v is HeapSnapshot {
+  return typeof v === 'object' && v !== null && 'snapshot' in v && 'nodes' in v && Array.isArray(v.nodes) && 'strings' in v;
+}
+
+/** Live bytes by object kind: "object Foo" by constructor, else V8's node type (string, code, array...). */
+function snapshotSummary(file: string, s: HeapSnapshot, top: number): void {
+  const fields = s.snapshot.meta.node_fields;
+  const types = s.snapshot.meta.node_types[0];
+  if (!Array.isArray(types)) throw new Error(`${file}: no node types in the snapshot's meta`);
+  const width = fields.length;
+  const [typeAt, nameAt, sizeAt] = [fields.indexOf('type'), fields.indexOf('name'), fields.indexOf('self_size')];
+  const bytes = new Map<string, number>();
+  const counts = new Map<string, number>();
+  let total = 0;
+  for (let i = 0; i < s.nodes.length; i += width) {
+    const type = String(types[s.nodes[i + typeAt]!]);
+    const size = s.nodes[i + sizeAt]!;
+    const name = s.strings[s.nodes[i + nameAt]!] ?? '?';
+    const kind = type === 'object' || type === 'native' || type === 'closure' ? `${type} ${name}` : type;
+    bytes.set(kind, (bytes.get(kind) ?? 0) + size);
+    counts.set(kind, (counts.get(kind) ?? 0) + 1);
+    total += size;
+  }
+  const mb = (v: number): string => `${(v / 1048576).toFixed(1)} MiB`;
+  console.log(`${file}: ${mb(total)} in ${count(s.nodes.length / width)} objects`);
+  const named = new Map([...bytes].map(([k, v]) => [`${k} (${count(counts.get(k) ?? 0)})`, v]));
+  show('live bytes by kind (count):', named, total, top, mb);
+}
+
+function count(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
 function main(): void {
   const [file, topText] = process.argv.slice(2);
-  if (file === undefined) throw new Error('usage: profile-summary FILE.cpuprofile|FILE.heapprofile [TOP]');
+  if (file === undefined) throw new Error('usage: profile-summary FILE.cpuprofile|FILE.heapprofile|FILE.heapsnapshot [TOP]');
   const top = Number(topText ?? 20);
   const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
   if (isHeapProfile(parsed)) return heapSummary(file, parsed.head, top);
-  if (!isProfile(parsed)) throw new Error(`${file} is neither a V8 CPU profile nor a heap profile`);
+  if (isHeapSnapshot(parsed)) return snapshotSummary(file, parsed, top);
+  if (!isProfile(parsed)) throw new Error(`${file} is neither a V8 CPU profile, a heap profile nor a heap snapshot`);
   const byId = new Map(parsed.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of parsed.nodes) for (const c of n.children ?? []) parent.set(c, n.id);

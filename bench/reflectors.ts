@@ -49,6 +49,8 @@ export interface Reflector {
   exited(): string | undefined;
   /** vmmid only: its own view of its memory. */
   memory?(): Promise<MemoryReport | undefined>;
+  /** vmmid only: writes a V8 heap snapshot to `path`; false if it could not. */
+  heapSnapshot?(path: string): Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -148,6 +150,14 @@ class VmmidReflector implements Reflector {
     const out: Record<string, number> = {};
     for (const [k, x] of Object.entries(v)) if (typeof x === 'number') out[k] = x;
     return out;
+  }
+
+  async heapSnapshot(path: string): Promise<boolean> {
+    if (this.child.stdin.destroyed || this.exitedWith !== undefined) return false;
+    // A snapshot of a million-route heap takes a while, and doubles the reflector's memory meanwhile.
+    const reply = this.next('snapshot', 120_000);
+    this.child.stdin.write(`snapshot ${path}\n`);
+    return (await reply) !== undefined;
   }
 
   async stop(): Promise<void> {

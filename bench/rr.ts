@@ -5,6 +5,7 @@
  * route is changed again and again to measure inject-to-reflect latency.
  */
 import { L2VPN_EVPN } from '../src/bgp/wire/family.js';
+import { join } from 'node:path';
 import { type ReceiverName, RECEIVERS } from './args.js';
 import { wasInterrupted } from './cleanup.js';
 import { CpuWatch, RssWatch } from './cpu.js';
@@ -193,6 +194,8 @@ async function runOnce(s: RunSpec, o: RrOptions): Promise<Outcome> {
     const peak = peakRss(r.pid);
     const memory = await r.memory?.();
     rss.stop();
+    // After the peak was read: the snapshot itself costs memory.
+    if (o.heapProfDir !== undefined) await r.heapSnapshot?.(join(o.heapProfDir, `${s.runName}.heapsnapshot`));
     const rssTimeline = rss.samples.filter((x) => x.at <= end + 500).map((x) => x.bytes);
     const probe = s.probe ? await runProbe(gen, counters[0]!, s.table) : undefined;
     return {

@@ -5,10 +5,11 @@
  * are. It reports on stdout, one JSON object a line:
  *   {"event":"listening"}                                   ready for the clients
  *   {"event":"memory","rss":..,"heapUsed":..,...}           answer to a "memory" line on stdin
+ *   {"event":"snapshot","path":..}                          answer to "snapshot PATH": a V8 heap snapshot written there
  *
  * usage: node dist/bench/vmmid-rr.js LISTEN_ADDR PORT ASN CLUSTER_ID CLIENT_ADDR...
  */
-import { getHeapSpaceStatistics } from 'node:v8';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { silentLogger } from '../src/core/log.js';
 import { Speaker } from '../src/speaker.js';
 import { configFrom } from '../test/support/speakers.js';
@@ -66,7 +67,9 @@ ${neighbors}
   process.stdin.setEncoding('utf8').on('data', (d: string) => {
     buf += d;
     for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-      if (buf.slice(0, nl).trim() === 'memory') say(memory());
+      const line = buf.slice(0, nl).trim();
+      if (line === 'memory') say(memory());
+      else if (line.startsWith('snapshot ')) say({ event: 'snapshot', path: writeHeapSnapshot(line.slice('snapshot '.length)) });
       buf = buf.slice(nl + 1);
     }
   });

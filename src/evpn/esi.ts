@@ -66,6 +66,29 @@ export function decodeEsi(raw: Buffer): Esi {
   return ESI_ZERO;
 }
 
+/**
+ * The ESI at `buf[at, at + 10)`, shared with every other route of the same
+ * Ethernet Segment (a multi-homed segment's MACs all carry its ESI); a copy
+ * is made only for a segment not seen before, so `buf` may be a message's.
+ * The table is cleared when it grows past a bound, as decodeRd's is.
+ */
+export function decodeSharedEsi(buf: Buffer, at: number): Esi {
+  let zero = true;
+  for (let i = at; i < at + ESI_LENGTH; i++) if (buf[i] !== 0) zero = false;
+  if (zero) return ESI_ZERO;
+  const id = buf.toString('latin1', at, at + ESI_LENGTH);
+  let esi = knownEsis.get(id);
+  if (esi === undefined) {
+    if (knownEsis.size >= KNOWN_ESIS_MAX) knownEsis.clear();
+    esi = Object.freeze(readEsi(Buffer.from(buf.subarray(at, at + ESI_LENGTH))));
+    knownEsis.set(id, esi);
+  }
+  return esi;
+}
+
+const knownEsis = new Map<string, Esi>();
+const KNOWN_ESIS_MAX = 65_536;
+
 function readEsi(raw: Buffer): Esi {
   const type = raw[0]!;
   switch (type) {

@@ -8,12 +8,14 @@ import { Writer } from '../bgp/wire/writer.js';
 import { ESI_ZERO, type Esi, formatEsi } from './esi.js';
 import { LABEL_LENGTH } from './label.js';
 import { MAC_LENGTH, formatMac, parseMac } from './mac.js';
+import { PackedMacIpRoute } from './mac-ip-route.js';
 import {
   type EthernetAdRoute,
   type EthernetSegmentRoute,
   type EvpnRoute,
   type InclusiveMulticastRoute,
   type IpPrefixRoute,
+  EvpnRouteType,
   type MacIpRoute,
   decodeEvpnRoute,
   evpnRouteBodyLength,
@@ -39,6 +41,13 @@ export function decodeEvpnNlri(r: Reader, addPath: boolean, out: EvpnRoute[]): R
     const type = r.u8();
     const len = r.u8();
     if (len > r.left()) return err(`EVPN route type ${type} of length ${len} overruns the field (${r.left()} octets left)`);
+    if (type === EvpnRouteType.MacIp) {
+      // Nearly every route of a fabric: it keeps nothing of the message, so no copy.
+      const route = PackedMacIpRoute.decode(r.bytes(len), 0, len, pathId);
+      if (typeof route === 'string') return err(route);
+      out.push(route);
+      continue;
+    }
     // One copy per route: its fields are views into it and it outlives the message.
     const res = decodeEvpnRoute(type, Buffer.from(r.bytes(len)), pathId);
     if (!res.ok) return res;
@@ -257,6 +266,20 @@ export function ipPrefixRoute(i: IpPrefixInput): IpPrefixRoute {
     w.bytes(toRd(i.rd).raw).bytes((i.esi ?? ESI_ZERO).raw).u32(checkTag(i.tag)).u8(Number(lenText)).bytes(addr).bytes(gw);
     w.bytes(checkLabel(i.label ?? Buffer.alloc(LABEL_LENGTH)));
   });
+}
+
+/**
+ * The same route under another ADD-PATH path identifier. Routes are values
+ * (a MAC/IP route keeps its fields packed, so `{ ...route }` would not copy
+ * them): a changed one is built anew.
+ */
+export function withPathId<R extends EvpnRoute>(route: R, pathId: number): R {
+  if (route.pathId === pathId) return route;
+  const w = new Writer(64);
+  writeEvpnRouteBody(w, route);
+  const r = decodeEvpnRoute(route.routeType, w.toBuffer(), pathId);
+  if (!r.ok) throw new Error(`re-decoding a route failed: ${r.error}`);
+  return r.value as R;
 }
 
 /** A route of a type this codec does not decode, e.g. for tests of pass-through. */

@@ -5,6 +5,7 @@ import type { Writer } from '../bgp/wire/writer.js';
 import { ESI_LENGTH, type Esi, decodeEsi } from './esi.js';
 import { LABEL_LENGTH, type Label } from './label.js';
 import { MAC_LENGTH } from './mac.js';
+import { PackedMacIpRoute } from './mac-ip-route.js';
 
 /** RFC 7432 §7 and RFC 9136 §3 route types this codec decodes field by field. */
 export const EvpnRouteType = {
@@ -121,30 +122,8 @@ export function decodeEvpnRoute(routeType: number, body: Buffer, pathId = 0): Re
       });
     }
     case EvpnRouteType.MacIp: {
-      if (len < 30) return err(`MAC/IP route length ${len} is too short (at least 33)`);
-      const macBits = body[22]!;
-      if (macBits !== 48) return err(`MAC/IP route MAC address length ${macBits}, expected 48`);
-      const ipBits = body[29]!;
-      const ipLen = ipBits === 0 ? 0 : ipBytes(ipBits);
-      if (ipLen === undefined) return err(`MAC/IP route IP address length ${ipBits}, expected 0, 32 or 128`);
-      const labels = len - 30 - ipLen;
-      if (labels !== 3 && labels !== 6) return err(`MAC/IP route length ${len} does not fit IP length ${ipBits} and one or two labels`);
-      const l1 = 30 + ipLen;
-      const route: { -readonly [K in keyof MacIpRoute]: MacIpRoute[K] } = {
-        kind: 'mac-ip',
-        routeType: 2,
-        key: t + body.toString('latin1', 0, 8) + body.toString('latin1', 18, l1),
-        pathId,
-        rd: decodeRd(body, 0),
-        esi: decodeEsi(body.subarray(8, 18)),
-        tag: body.readUInt32BE(18),
-        mac: body.subarray(23, 29),
-        label1: body.subarray(l1, l1 + 3),
-      };
-      // Optional fields are left out, not set to undefined, so decoded and built routes compare equal.
-      if (ipLen > 0) route.ip = body.subarray(30, l1);
-      if (labels === 6) route.label2 = body.subarray(l1 + 3, l1 + 6);
-      return ok(route);
+      const route = PackedMacIpRoute.decode(body, 0, len, pathId);
+      return typeof route === 'string' ? err(route) : ok(route);
     }
     case EvpnRouteType.InclusiveMulticast: {
       if (len < 13) return err(`Inclusive Multicast route length ${len} is too short (17 or 29)`);
@@ -208,6 +187,7 @@ export function writeEvpnRouteBody(w: Writer, r: EvpnRoute): void {
       w.bytes(r.rd.raw).bytes(r.esi.raw).u32(r.tag).bytes(r.label);
       return;
     case 'mac-ip':
+      if (r instanceof PackedMacIpRoute) return r.writeBody(w);
       w.bytes(r.rd.raw).bytes(r.esi.raw).u32(r.tag).u8(MAC_LENGTH * 8).bytes(r.mac);
       w.u8(r.ip === undefined ? 0 : r.ip.length * 8);
       if (r.ip !== undefined) w.bytes(r.ip);
@@ -235,6 +215,7 @@ export function evpnRouteBodyLength(r: EvpnRoute): number {
     case 'ethernet-ad':
       return RD_LENGTH + ESI_LENGTH + 4 + LABEL_LENGTH;
     case 'mac-ip':
+      if (r instanceof PackedMacIpRoute) return r.bodyLength;
       return RD_LENGTH + ESI_LENGTH + 4 + 1 + MAC_LENGTH + 1 + (r.ip?.length ?? 0) + LABEL_LENGTH * (r.label2 ? 2 : 1);
     case 'inclusive-multicast':
       return RD_LENGTH + 4 + 1 + r.originator.length;

@@ -34,6 +34,7 @@ import {
   parseEsi,
   parseMac,
   unknownEvpnRoute,
+  withPathId,
 } from '../../src/evpn/index.js';
 import { decodeEvpnUpdate, ip, mac, vector } from './support.js';
 
@@ -149,7 +150,7 @@ test('ADD-PATH path identifiers are read and written before each route', () => {
   const r = macIpRoute({ ...base, ip: '10.1.1.10', pathId: 7 });
   const w = new Writer();
   evpnCodec.encode(w, r, true);
-  evpnCodec.encode(w, { ...r, pathId: 8 }, true);
+  evpnCodec.encode(w, withPathId(r, 8), true);
   const out: EvpnRoute[] = [];
   const res = evpnCodec.decode(new Reader(w.toBuffer()), true, out);
   assert.ok(res.ok);

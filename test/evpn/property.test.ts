@@ -23,6 +23,7 @@ import {
   ipPrefixRoute,
   macIpRoute,
   unknownEvpnRoute,
+  withPathId,
 } from '../../src/evpn/index.js';
 import { bytesToIp } from '../../src/core/ip.js';
 
@@ -80,7 +81,7 @@ for (const [name, arb] of ARBS) {
       fc.property(arb, (r) => {
         assert.deepEqual(roundTrip([r], true), [r]);
         const [plain] = roundTrip([r], false);
-        assert.deepEqual(plain, { ...r, pathId: 0 });
+        assert.deepEqual(plain, withPathId(r, 0));
       }),
     );
   });
@@ -90,7 +91,41 @@ test('property: a field of mixed routes round-trips in order', () => {
   fc.assert(
     fc.property(fc.array(arbRoute, { maxLength: 20 }), fc.boolean(), (routes, addPath) => {
       const back = roundTrip(routes, addPath);
-      assert.deepEqual(back, addPath ? routes : routes.map((r) => ({ ...r, pathId: 0 })));
+      assert.deepEqual(back, addPath ? routes : routes.map((r) => withPathId(r, 0)));
+    }),
+  );
+});
+
+test('property: a MAC/IP route (held packed, without Buffers) gives back every field it was built from', () => {
+  const arbInput = fc.record({
+    rd: arbRd,
+    esi: arbEsi,
+    tag: arbTag,
+    mac: bytes(6),
+    ip: fc.option(arbIp, { nil: undefined }),
+    label1: arbLabel,
+    label2: fc.option(arbLabel, { nil: undefined }),
+    pathId: arbPathId,
+  });
+  fc.assert(
+    fc.property(arbInput, (i) => {
+      const r = macIpRoute(i);
+      assert.equal(r.kind, 'mac-ip');
+      assert.equal(r.routeType, 2);
+      assert.equal(r.pathId, i.pathId);
+      assert.deepEqual(r.rd.raw, i.rd.raw);
+      assert.deepEqual(r.esi.raw, i.esi.raw);
+      assert.equal(r.tag, i.tag);
+      assert.deepEqual(r.mac, i.mac);
+      assert.deepEqual(r.ip, i.ip);
+      assert.deepEqual(r.label1, i.label1);
+      assert.deepEqual(r.label2, i.label2);
+      // The wire form comes from the packed fields: RouteType, Length, then the octets in RFC 7432 §7.2 order.
+      const ipPart = i.ip === undefined ? [Buffer.of(0)] : [Buffer.of(i.ip.length * 8), i.ip];
+      const tag = Buffer.alloc(4);
+      tag.writeUInt32BE(i.tag);
+      const body = Buffer.concat([i.rd.raw, i.esi.raw, tag, Buffer.of(48), i.mac, ...ipPart, i.label1, ...(i.label2 ? [i.label2] : [])]);
+      assert.deepEqual(evpnRouteBytes(r), Buffer.concat([Buffer.of(2, body.length), body]));
     }),
   );
 });

@@ -40,6 +40,22 @@ export class Writer {
     return this;
   }
 
+  /** 24 bits, big-endian (EVPN labels and VNIs). */
+  u24(v: number): this {
+    this.room(3);
+    this.buf[this.pos++] = (v >>> 16) & 0xff;
+    this.buf[this.pos++] = (v >>> 8) & 0xff;
+    this.buf[this.pos++] = v & 0xff;
+    return this;
+  }
+
+  /** The octets of a latin1 string's characters [from, to): routes keep wire octets in their keys. */
+  latin1(s: string, from: number, to: number): this {
+    this.room(to - from);
+    for (let i = from; i < to; i++) this.buf[this.pos++] = s.charCodeAt(i);
+    return this;
+  }
+
   bytes(b: Uint8Array): this {
     this.room(b.length);
     this.buf.set(b, this.pos);
