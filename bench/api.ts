@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { L2VPN_EVPN } from '../src/bgp/wire/family.js';
 import { type VmmiClient, connect, unaryCall } from '../src/api/client.js';
+import { VMMID_NODE_FLAGS } from '../src/cli/node-flags.js';
 import { repoRoot, track, waitFor } from '../interop/harness/index.js';
 import { onCleanup } from './cleanup.js';
 import { count, fixed, table } from './format.js';
@@ -129,7 +130,7 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 
 export async function startVmmid(file: string): Promise<{ child: ChildProcess; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [join(repoRoot(), 'dist/src/cli/vmmid.js'), '--config', file, '--log-format', 'json'], {
+  const child = spawn(process.execPath, [...VMMID_NODE_FLAGS, join(repoRoot(), 'dist/src/cli/vmmid.js'), '--config', file, '--log-format', 'json'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   if (child.pid !== undefined) track(child.pid);

@@ -28,6 +28,7 @@ import { onCleanup } from './cleanup.js';
 import type { CpuWatch } from './cpu.js';
 import { GobgpApiClient, VtyClient } from './daemon-clients.js';
 import { nowMs } from './loadgen.js';
+import { VMMID_NODE_FLAGS } from '../src/cli/node-flags.js';
 
 export interface ReceiverSetup {
   readonly routes: number;
@@ -294,7 +295,8 @@ const vmmid: ReceiverKind = {
   unavailable: () => PROBES.vmmid.unavailable(SINK),
   version: () => PROBES.vmmid.version(),
   async start(s: ReceiverSetup): Promise<Receiver> {
-    const flags: string[] = [];
+    // As vmmid itself runs.
+    const flags: string[] = [...VMMID_NODE_FLAGS];
     if (s.cpuProfDir !== undefined) {
       mkdirSync(s.cpuProfDir, { recursive: true });
       flags.push('--cpu-prof', '--cpu-prof-dir', s.cpuProfDir);

@@ -20,6 +20,7 @@ import {
 import type { ReceiverName } from './args.js';
 import { onCleanup } from './cleanup.js';
 import { PROBES, portsFree, spawnNode } from './receivers.js';
+import { VMMID_NODE_FLAGS } from '../src/cli/node-flags.js';
 
 export const RR_ADDRESSES = { vmmid: '127.0.6.1', frr: '127.0.6.2', gobgp: '127.0.6.3', injector: '127.0.6.10' } as const;
 export const RR_AS = 65000;
@@ -173,7 +174,8 @@ const vmmid: ReflectorKind = {
   unavailable: () => PROBES.vmmid.unavailable(VMMID_RR),
   version: () => PROBES.vmmid.version(),
   async start(s: ReflectorSetup): Promise<Reflector> {
-    const flags: string[] = [];
+    // As vmmid itself runs.
+    const flags: string[] = [...VMMID_NODE_FLAGS];
     if (s.cpuProfDir !== undefined) {
       mkdirSync(s.cpuProfDir, { recursive: true });
       flags.push('--cpu-prof', '--cpu-prof-dir', s.cpuProfDir, '--cpu-prof-name', `${s.runName}.cpuprofile`);

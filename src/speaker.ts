@@ -17,7 +17,7 @@ import { type Result, err, ok } from './core/result.js';
 import type { Log } from './core/log.js';
 import type { Config, NeighborConfig, OriginateConfig } from './config/index.js';
 import { type Endpoint, Listener } from './bgp/session/listener.js';
-import { Subject } from 'rxjs';
+import { Subject } from './core/rx.js';
 import { Peer, type PeerEvent } from './bgp/session/peer.js';
 import { AsPathSegmentType, CeaseSubcode, Origin } from './bgp/wire/constants.js';
 import type { PathAttributes } from './bgp/wire/attributes.js';

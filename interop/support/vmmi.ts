@@ -2,6 +2,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { VMMID_NODE_FLAGS } from '../../src/cli/node-flags.js';
 import { parseConfig } from '../../src/config/index.js';
 import { type LogFields, type Log, silentLogger } from '../../src/core/log.js';
 import { parsePrefix } from '../../src/bgp/wire/prefix.js';
@@ -127,7 +128,7 @@ export async function spawnVmmid(name: string, o: VmmiOptions): Promise<VmmidPro
   const dir = await makeRunDir(name);
   const file = join(dir, 'vmmid.yaml');
   writeFileSync(file, vmmiYaml(o));
-  const child = spawn(process.execPath, [join(repoRoot(), 'dist/src/cli/vmmid.js'), '--config', file, '--log-format', 'json'], {
+  const child = spawn(process.execPath, [...VMMID_NODE_FLAGS, join(repoRoot(), 'dist/src/cli/vmmid.js'), '--config', file, '--log-format', 'json'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -3,7 +3,7 @@
  * operators. Handlers check who calls, validate and translate; what they
  * change is done by the Speaker (addPeer, deletePeer, resetPeer).
  */
-import { filter, map } from 'rxjs';
+import { filter, map } from '../core/rx.js';
 import { bytesToIp, ipToBytes, numberToIpv4 } from '../core/ip.js';
 import type { Log } from '../core/log.js';
 import type { Peer } from '../bgp/session/peer.js';

@@ -4,7 +4,7 @@
  * VTEP and network; the rules of what a VM becomes live in src/vm.
  */
 import * as grpc from '@grpc/grpc-js';
-import { filter, map } from 'rxjs';
+import { filter, map } from '../core/rx.js';
 import { ipToBytes } from '../core/ip.js';
 import type { Log } from '../core/log.js';
 import type { ApiConfig } from '../config/types.js';

@@ -1,4 +1,4 @@
-import { Subject } from 'rxjs';
+import { Subject } from '../core/rx.js';
 import type { PathAttributes } from '../bgp/wire/attributes.js';
 import { type FamilyKey, L2VPN_EVPN } from '../bgp/wire/family.js';
 import type { Nlri } from '../bgp/wire/nlri.js';

@@ -7,7 +7,8 @@
  * originated for the old one. Sequence numbers follow RFC 7432 §15 through
  * evpn/mobility.ts, the same rules route selection uses.
  */
-import { Subject, type Subscription } from 'rxjs';
+import type { Subscription } from 'rxjs';
+import { Subject } from '../core/rx.js';
 import { bytesToIp, ipToBytes } from '../core/ip.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Log } from '../core/log.js';

@@ -1,5 +1,5 @@
 import { type Socket, connect } from 'node:net';
-import { Subject } from 'rxjs';
+import { Subject } from '../../core/rx.js';
 import { type Result, err, ok } from '../../core/result.js';
 import type { Clock } from '../../core/clock.js';
 import { ipToBytes } from '../../core/ip.js';
