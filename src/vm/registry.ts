@@ -95,6 +95,14 @@ export interface WithdrawInput {
   readonly vmId?: string;
 }
 
+/** An address one VM took from another: what the other was before and after, to give it back. */
+interface Released {
+  readonly key: string;
+  readonly ip: string;
+  readonly before: VmRecord;
+  readonly after: VmRecord;
+}
+
 const keyOf = (network: string, mac: string): string => `${network}|${mac}`;
 const SWEEP_MS = 60_000;
 
@@ -205,9 +213,11 @@ export class VmRegistry {
       ...(i.sticky === true ? { sticky: true } : {}),
     };
     // RFC 9135 §4 / RFC 7432 §15: an address now bound to this MAC leaves the VM that had it.
+    const released: Released[] = [];
     for (const ip of record.ips) {
       const owner = this.ipOwners.get(`${record.network}|${ip}`);
-      if (owner !== undefined && owner !== key) this.releaseIp(i.network, owner, ip, i.agent);
+      const r = owner !== undefined && owner !== key ? this.releaseIp(i.network, owner, ip, i.agent) : undefined;
+      if (r) released.push(r);
     }
     this.setVm(key, record);
     let broughtImet = false;
@@ -225,6 +235,8 @@ export class VmRegistry {
       await this.persist(key, this.store.put(record));
     } catch (e) {
       this.undo(i.network, key, record, old);
+      // Last taken, first given back: each release started from the record the one before left.
+      for (const r of released.reverse()) this.giveBack(i.network, r);
       throw unavailable(`the VM store could not record the announcement, which was undone: ${errorText(e)}`);
     }
     return { seq, routes: originated, changed: true, previousVtep: moved ? old.vtep : undefined, duplicate: this.suppressed.has(key) };
@@ -354,9 +366,9 @@ export class VmRegistry {
   }
 
   /** Another VM took `ip`: this one keeps its MAC and other addresses; the MAC+IP route of `ip` goes. */
-  private releaseIp(net: VmNetwork, key: string, ip: string, agent: string): void {
+  private releaseIp(net: VmNetwork, key: string, ip: string, agent: string): Released | undefined {
     const vm = this.vms.get(key);
-    if (!vm) return;
+    if (!vm) return undefined;
     const now: VmRecord = { ...vm, ips: vm.ips.filter((x) => x !== ip) };
     this.setVm(key, now);
     if (!this.suppressed.has(key)) {
@@ -366,6 +378,25 @@ export class VmRegistry {
     this.emit('update', now, now.vtep, now.vtep, `address ${ip} moved to another MAC`, agent);
     this.persist(key, this.store.put(now)).catch((e: unknown) => {
       this.log.error(`VM store: could not record that ${vm.mac} lost ${ip}: ${errorText(e)}`, { mac: vm.mac });
+    });
+    return { key, ip, before: vm, after: now };
+  }
+
+  /**
+   * The announcement that took an address was undone, so the VM it was taken
+   * from has it again, unless that VM changed since or someone else holds
+   * the address now.
+   */
+  private giveBack(net: VmNetwork, r: Released): void {
+    if (this.vms.get(r.key) !== r.after || this.ipOwners.has(`${r.before.network}|${r.ip}`)) return;
+    this.setVm(r.key, r.before);
+    if (!this.suppressed.has(r.key)) {
+      this.originate(net, r.before);
+      this.retire(net, r.after, r.before);
+    }
+    this.emit('update', r.before, r.before.vtep, r.before.vtep, `address ${r.ip} given back: the store failed to record the announcement that took it`, 'vmmi');
+    this.persist(r.key, this.store.put(r.before)).catch((e: unknown) => {
+      this.log.error(`VM store: could not record that ${r.before.mac} has ${r.ip} again: ${errorText(e)}`, { mac: r.before.mac });
     });
   }
 

@@ -417,3 +417,23 @@ test('an address a peer binds to another MAC leaves our VM too (RFC 9135 §4)', 
   assert.ok(!localRoutes(rib).some((r) => r.ip === '10.1.0.5'), 'our MAC+IP route for it is withdrawn');
   assert.equal(reg.resolve(blue, ipToBytes('10.1.0.5')!)?.mac, '52:54:00:aa:bb:99');
 });
+
+test('an address taken by an announcement the store refuses goes back to the VM that had it', async () => {
+  const store = new FlakyStore();
+  const { rib, announce, reg, blue, events } = setup(store);
+  await announce('52:54:00:aa:bb:01', '10.0.0.21', ['10.1.0.5', '10.1.0.6'], 'vm-a');
+  const sorted = (): string[] => localRoutes(rib).map((r) => JSON.stringify(r)).sort();
+  const before = sorted();
+  store.failing = true;
+  await assert.rejects(announce('52:54:00:aa:bb:02', '10.0.0.22', ['10.1.0.5', '10.1.0.6'], 'vm-b'), (e: unknown) => e instanceof VmError && e.kind === 'unavailable');
+  assert.deepEqual(reg.get(blue, '52:54:00:aa:bb:01')?.ips, ['10.1.0.5', '10.1.0.6']);
+  assert.equal(reg.get(blue, '52:54:00:aa:bb:02'), undefined);
+  assert.deepEqual(sorted(), before, 'vm-a advertised as before, vm-b not at all');
+  assert.equal(reg.resolve(blue, ipToBytes('10.1.0.5')!)?.mac, '52:54:00:aa:bb:01');
+  assert.match(events.at(-1)?.detail ?? '', /given back/);
+  store.failing = false;
+  // What the store holds matches: vm-a with both addresses, and a retry takes them for good.
+  assert.deepEqual((await store.load()).map((r) => [r.vmId, r.ips]), [['vm-a', ['10.1.0.5', '10.1.0.6']]]);
+  await announce('52:54:00:aa:bb:02', '10.0.0.22', ['10.1.0.5'], 'vm-b');
+  assert.deepEqual(reg.get(blue, '52:54:00:aa:bb:01')?.ips, ['10.1.0.6']);
+});
