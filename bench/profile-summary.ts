@@ -8,7 +8,7 @@
  *
  * usage: node dist/bench/profile-summary.js FILE.cpuprofile|FILE.heapprofile|FILE.heapsnapshot [TOP]
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 
 interface CallFrame {
   readonly functionName: string;
@@ -130,6 +130,8 @@ function main(): void {
   const [file, topText] = process.argv.slice(2);
   if (file === undefined) throw new Error('usage: profile-summary FILE.cpuprofile|FILE.heapprofile|FILE.heapsnapshot [TOP]');
   const top = Number(topText ?? 20);
+  // V8 strings stop at 512 MiB, and a snapshot of a million-route heap is larger.
+  if (statSync(file).size >= 0x1fffffe8) throw new Error(`${file} is too large to read here (over 512 MiB): open it in Chrome DevTools, or take one of a smaller table`);
   const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
   if (isHeapProfile(parsed)) return heapSummary(file, parsed.head, top);
   if (isHeapSnapshot(parsed)) return snapshotSummary(file, parsed, top);
