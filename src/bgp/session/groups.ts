@@ -98,7 +98,7 @@ export class Membership {
     private readonly shareable: boolean,
   ) {
     this.key = groups.keyOf(group, families, pack);
-    this.out = this.startPrivate(true);
+    this.out = this.startPrivate();
   }
 
   /** Whether the session is served by the group's shared Outbound yet. */
@@ -111,16 +111,14 @@ export class Membership {
   }
 
   /**
-   * RFC 2918 / RFC 7313: the session gets its table again on its own (the
-   * group goes on without it), framed by `after` (EoRR) when given.
+   * RFC 2918 / RFC 7313: the session gets the family's routes again, framed
+   * by `after` (EoRR) when given. A member of a shared Outbound goes on alone
+   * from where the group was, so only that family is sent, and rejoins once
+   * it has caught up.
    */
   refresh(family: FamilyKey, after?: Buffer): void {
-    if (this.shared) {
-      this.leaveShared();
-      this.out = this.startPrivate(false);
-    } else {
-      this.out.resend(family);
-    }
+    if (this.shared) this.goAlone();
+    this.out.resend(family);
     if (after) this.out.after(family, after);
   }
 
@@ -138,24 +136,29 @@ export class Membership {
    */
   split(): void {
     if (!this.shared) return;
+    this.goAlone();
+    this.splits++;
+  }
+
+  /** Leaves the shared Outbound with a copy of its state: what was sent and what is still owed. */
+  private goAlone(): void {
     const state = this.out.adjOut.clone();
     this.leaveShared();
     const out = this.groups.newOutbound(this.group, this.families, this.pack, '', state);
     out.addMember(this.peerId, this.socket);
     out.onIdle = () => this.tryJoin();
     this.out = out;
-    this.splits++;
   }
 
   /** How often this session was split off its group (tests, logs). */
   splits = 0;
 
-  private startPrivate(endOfRib: boolean): Outbound {
+  private startPrivate(): Outbound {
     // A shareable session exports as the group does from the start, so its state equals the group's when it joins.
     const out = this.groups.newOutbound(this.group, this.families, this.pack, this.shareable ? '' : this.peerId);
     out.addMember(this.peerId, this.socket);
     if (this.shareable) out.onIdle = () => this.tryJoin();
-    for (const f of this.families) out.sendTable(f, this.bests(f), endOfRib);
+    for (const f of this.families) out.sendTable(f, this.bests(f), true);
     return out;
   }
 
