@@ -11,7 +11,7 @@
  * does not build; the numbers are vmmid's own.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { L2VPN_EVPN } from '../src/bgp/wire/family.js';
@@ -40,6 +40,8 @@ export interface ApiBenchOptions {
   readonly announcements: number;
   readonly peers: number;
   readonly concurrency: number;
+  /** Run vmmid under --cpu-prof, writing into this directory. */
+  readonly cpuProfDir?: string;
 }
 
 export interface BenchVmmidSetup {
@@ -129,8 +131,10 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
-export async function startVmmid(file: string): Promise<{ child: ChildProcess; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [...VMMID_NODE_FLAGS, join(repoRoot(), 'dist/src/cli/vmmid.js'), '--config', file, '--log-format', 'json'], {
+export async function startVmmid(file: string, cpuProfDir?: string): Promise<{ child: ChildProcess; stop(): Promise<void> }> {
+  const prof = cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', cpuProfDir];
+  if (cpuProfDir !== undefined) mkdirSync(cpuProfDir, { recursive: true });
+  const child = spawn(process.execPath, [...VMMID_NODE_FLAGS, ...prof, join(repoRoot(), 'dist/src/cli/vmmid.js'), '--config', file, '--log-format', 'json'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   if (child.pid !== undefined) track(child.pid);
@@ -175,7 +179,7 @@ export async function runApi(o: ApiBenchOptions): Promise<boolean> {
       vni: 10100, vteps: ['10.0.0.21'], store: join(dir, 'store'),
     }),
   );
-  const vmmid = await startVmmid(file);
+  const vmmid = await startVmmid(file, o.cpuProfDir);
   const arrivals = new Arrivals(2 * n, o.peers);
   const peers: LoadGen[] = [];
   let client: VmmiClient | undefined;

@@ -22,7 +22,7 @@ export interface BenchArgs {
   readonly clients?: readonly number[];
   /** rr: the sizes GoBGP runs at (vmmid and FRR run at them too, for same-run ratios). */
   readonly gobgpRoutes?: readonly number[];
-  /** Run the vmmid sink (ingest) or reflector (rr) under --cpu-prof, writing into this directory. */
+  /** Run the vmmid sink (ingest), reflector (rr) or daemon (api, mobility) under --cpu-prof, writing into this directory. */
   readonly cpuProfDir?: string;
   /** rr: run the vmmid reflector under --heap-prof, writing into this directory. */
   readonly heapProfDir?: string;
@@ -49,7 +49,7 @@ export const USAGE = `usage: npm run bench -- [codec] [ingest] [rr] [store] [api
   --receivers     which daemons, in this order: vmmid,frr,gobgp (the reflectors under test for rr)
   --clients       rr: receiving clients per measurement (default 1,4)
   --gobgp-routes  rr: sizes GoBGP runs at; it is skipped above the largest (default 10000,20000)
-  --cpu-prof DIR  run the vmmid sink / reflector under node --cpu-prof, profiles into DIR
+  --cpu-prof DIR  run the vmmid sink / reflector / daemon (api, mobility) under node --cpu-prof, profiles into DIR
   --heap-prof DIR rr: run the vmmid reflector under node --heap-prof, profiles into DIR
   With no suite, codec and ingest run.`;
 

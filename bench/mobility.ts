@@ -259,6 +259,8 @@ export interface MobilityOptions {
   readonly vms: number;
   readonly receivers: readonly ReceiverName[];
   readonly timeoutSec: number;
+  /** Run vmmid under --cpu-prof, writing into this directory. */
+  readonly cpuProfDir?: string;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -360,7 +362,7 @@ async function runVmmid(o: MobilityOptions): Promise<Outcome> {
   let cpu: CpuWatch | undefined;
   let vmmid: Awaited<ReturnType<typeof startVmmid>> | undefined;
   try {
-    vmmid = await startVmmid(file);
+    vmmid = await startVmmid(file, o.cpuProfDir);
     const child = vmmid.child;
     for (let p = 0; p < PEERS; p++) {
       peers.push(

@@ -67,13 +67,13 @@ async function main(): Promise<number> {
           break;
         case 'api':
           for (const announcements of args.routes ?? [API_DEFAULTS.announcements]) {
-            const passed = await runApi({ ...API_DEFAULTS, announcements });
+            const passed = await runApi({ ...API_DEFAULTS, announcements, cpuProfDir: args.cpuProfDir });
             ok = ok && passed;
           }
           break;
         case 'mobility':
           for (const vms of args.routes ?? [MOBILITY_DEFAULTS.vms]) {
-            const passed = await runMobility({ vms, receivers: args.receivers, timeoutSec: args.timeoutSec ?? MOBILITY_DEFAULTS.timeoutSec });
+            const passed = await runMobility({ vms, receivers: args.receivers, timeoutSec: args.timeoutSec ?? MOBILITY_DEFAULTS.timeoutSec, cpuProfDir: args.cpuProfDir });
             ok = ok && passed;
           }
           break;
