@@ -235,8 +235,7 @@ export class VmRegistry {
       await this.persist(key, this.store.put(record));
     } catch (e) {
       this.undo(i.network, key, record, old);
-      // Last taken, first given back: each release started from the record the one before left.
-      for (const r of released.reverse()) this.giveBack(i.network, r);
+      this.giveBack(i.network, released);
       throw unavailable(`the VM store could not record the announcement, which was undone: ${errorText(e)}`);
     }
     return { seq, routes: originated, changed: true, previousVtep: moved ? old.vtep : undefined, duplicate: this.suppressed.has(key) };
@@ -383,21 +382,29 @@ export class VmRegistry {
   }
 
   /**
-   * The announcement that took an address was undone, so the VM it was taken
-   * from has it again, unless that VM changed since or someone else holds
-   * the address now.
+   * The announcement that took these addresses was undone, so the VMs they
+   * were taken from have them again: each address that nobody holds now goes
+   * back onto its VM's record, as long as that record is still one these
+   * releases made (a VM changed since by its own announcement keeps its word).
    */
-  private giveBack(net: VmNetwork, r: Released): void {
-    if (this.vms.get(r.key) !== r.after || this.ipOwners.has(`${r.before.network}|${r.ip}`)) return;
-    this.setVm(r.key, r.before);
-    if (!this.suppressed.has(r.key)) {
-      this.originate(net, r.before);
-      this.retire(net, r.after, r.before);
+  private giveBack(net: VmNetwork, released: readonly Released[]): void {
+    const ours = new Set(released.map((r) => r.after));
+    for (const r of [...released].reverse()) {
+      const now = this.vms.get(r.key);
+      if (now === undefined || !ours.has(now) || this.ipOwners.has(`${now.network}|${r.ip}`)) continue;
+      // In the order the VM listed them before.
+      const back: VmRecord = { ...now, ips: r.before.ips.filter((x) => x === r.ip || now.ips.includes(x)) };
+      ours.add(back);
+      this.setVm(r.key, back);
+      if (!this.suppressed.has(r.key)) {
+        this.originate(net, back);
+        this.retire(net, now, back);
+      }
+      this.emit('update', back, back.vtep, back.vtep, `address ${r.ip} given back: the store failed to record the announcement that took it`, 'vmmi');
+      this.persist(r.key, this.store.put(back)).catch((e: unknown) => {
+        this.log.error(`VM store: could not record that ${back.mac} has ${r.ip} again: ${errorText(e)}`, { mac: back.mac });
+      });
     }
-    this.emit('update', r.before, r.before.vtep, r.before.vtep, `address ${r.ip} given back: the store failed to record the announcement that took it`, 'vmmi');
-    this.persist(r.key, this.store.put(r.before)).catch((e: unknown) => {
-      this.log.error(`VM store: could not record that ${r.before.mac} has ${r.ip} again: ${errorText(e)}`, { mac: r.before.mac });
-    });
   }
 
   /** Withdraws a held VM's routes if its MAC is marked duplicate and they are still out. */

@@ -437,3 +437,19 @@ test('an address taken by an announcement the store refuses goes back to the VM 
   await announce('52:54:00:aa:bb:02', '10.0.0.22', ['10.1.0.5'], 'vm-b');
   assert.deepEqual(reg.get(blue, '52:54:00:aa:bb:01')?.ips, ['10.1.0.6']);
 });
+
+test('an address is given back even when an overlapping announcement kept another of the refused one\'s addresses', async () => {
+  const store = new FlakyStore();
+  const { announce, reg, blue } = setup(store);
+  await announce('52:54:00:aa:bb:01', '10.0.0.21', ['10.1.0.5', '10.1.0.6'], 'vm-b');
+  // The store refuses vm-a's first announcement (both addresses) but takes its second (only 10.1.0.6), in flight meanwhile.
+  const put = store.put.bind(store);
+  store.put = (r) => (r.vmId === 'vm-a' && r.ips.length === 2 ? Promise.reject(new Error('EIO: i/o error')) : put(r));
+  const first = announce('52:54:00:aa:bb:02', '10.0.0.22', ['10.1.0.5', '10.1.0.6'], 'vm-a');
+  const second = announce('52:54:00:aa:bb:02', '10.0.0.22', ['10.1.0.6'], 'vm-a');
+  await assert.rejects(first, (e: unknown) => e instanceof VmError && e.kind === 'unavailable');
+  await second;
+  assert.deepEqual(reg.get(blue, '52:54:00:aa:bb:02')?.ips, ['10.1.0.6'], 'vm-a as its acknowledged announcement says');
+  assert.deepEqual(reg.get(blue, '52:54:00:aa:bb:01')?.ips, ['10.1.0.5'], 'vm-b has back the address nobody holds');
+  assert.equal(reg.resolve(blue, ipToBytes('10.1.0.5')!)?.mac, '52:54:00:aa:bb:01');
+});
