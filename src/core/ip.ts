@@ -44,3 +44,8 @@ export function isLoopback(address: string): boolean {
   const n = ipv4ToNumber(address);
   return n !== undefined && n >>> 24 === 127;
 }
+
+/** Octets of an address whose length a protocol gives in bits (EVPN, RFC 7432 §7): 4 for 32, 16 for 128. */
+export function ipOctetsForBits(bits: number): 4 | 16 | undefined {
+  return bits === 32 ? 4 : bits === 128 ? 16 : undefined;
+}

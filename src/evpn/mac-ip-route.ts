@@ -1,7 +1,8 @@
 import { type RouteDistinguisher, decodeRd } from '../bgp/wire/rd.js';
 import type { Writer } from '../bgp/wire/writer.js';
-import { type Esi, decodeSharedEsi } from './esi.js';
-import { LABEL_LENGTH, type Label } from './label.js';
+import { ipOctetsForBits } from '../core/ip.js';
+import { ESI_LENGTH, type Esi, decodeSharedEsi } from './esi.js';
+import { LABEL_LENGTH, type Label, labelFromVni } from './label.js';
 import { MAC_LENGTH } from './mac.js';
 import type { MacIpRoute } from './route.js';
 
@@ -57,17 +58,18 @@ export class PackedMacIpRoute implements MacIpRoute {
     return bytes === 0 ? undefined : Buffer.from(this.key.slice(KEY_IP, KEY_IP + bytes), 'latin1');
   }
 
+  // The 24 bits as received, whatever they mean (labelFromVni writes all 24 of them).
   get label1(): Label {
-    return labelBytes(this.l1);
+    return labelFromVni(this.l1);
   }
 
   get label2(): Label | undefined {
-    return this.l2 === NO_LABEL ? undefined : labelBytes(this.l2);
+    return this.l2 === NO_LABEL ? undefined : labelFromVni(this.l2);
   }
 
   /** Octets of the NLRI value (what follows RouteType and Length). */
   get bodyLength(): number {
-    return this.key.length - 1 + 10 + (this.l2 === NO_LABEL ? LABEL_LENGTH : 2 * LABEL_LENGTH);
+    return this.key.length - 1 + ESI_LENGTH + (this.l2 === NO_LABEL ? LABEL_LENGTH : 2 * LABEL_LENGTH);
   }
 
   /** Writes the NLRI value from the key and fields, with no intermediate Buffer. */
@@ -86,8 +88,8 @@ export class PackedMacIpRoute implements MacIpRoute {
     const macBits = body[at + 22]!;
     if (macBits !== 48) return `MAC/IP route MAC address length ${macBits}, expected 48`;
     const ipBits = body[at + 29]!;
-    const ipLen = ipBits === 0 ? 0 : ipBits === 32 ? 4 : ipBits === 128 ? 16 : -1;
-    if (ipLen < 0) return `MAC/IP route IP address length ${ipBits}, expected 0, 32 or 128`;
+    const ipLen = ipBits === 0 ? 0 : ipOctetsForBits(ipBits);
+    if (ipLen === undefined) return `MAC/IP route IP address length ${ipBits}, expected 0, 32 or 128`;
     const labels = len - 30 - ipLen;
     if (labels !== 3 && labels !== 6) return `MAC/IP route length ${len} does not fit IP length ${ipBits} and one or two labels`;
     // The key is built in one buffer so it becomes one flat string: concatenating
@@ -106,8 +108,4 @@ export class PackedMacIpRoute implements MacIpRoute {
       labels === 6 ? body.readUIntBE(l1At + 3, 3) : NO_LABEL,
     );
   }
-}
-
-function labelBytes(v: number): Label {
-  return Buffer.from([(v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff]);
 }

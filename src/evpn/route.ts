@@ -1,3 +1,4 @@
+import { ipOctetsForBits } from '../core/ip.js';
 import { type Result, err, ok } from '../core/result.js';
 import type { Nlri } from '../bgp/wire/nlri.js';
 import { RD_LENGTH, type RouteDistinguisher, decodeRd } from '../bgp/wire/rd.js';
@@ -93,10 +94,6 @@ export interface UnknownEvpnRoute extends Nlri {
 
 export type EvpnRoute = EthernetAdRoute | MacIpRoute | InclusiveMulticastRoute | EthernetSegmentRoute | IpPrefixRoute | UnknownEvpnRoute;
 
-function ipBytes(bits: number): number | undefined {
-  return bits === 32 ? 4 : bits === 128 ? 16 : undefined;
-}
-
 /**
  * The typed route of one NLRI body (what follows RouteType and Length). The
  * result's buffers (but the RD's, which decodeRd copies) are views into
@@ -127,7 +124,7 @@ export function decodeEvpnRoute(routeType: number, body: Buffer, pathId = 0): Re
     }
     case EvpnRouteType.InclusiveMulticast: {
       if (len < 13) return err(`Inclusive Multicast route length ${len} is too short (17 or 29)`);
-      const ipLen = ipBytes(body[12]!);
+      const ipLen = ipOctetsForBits(body[12]!);
       if (ipLen === undefined) return err(`Inclusive Multicast route IP address length ${body[12]}, expected 32 or 128`);
       if (len !== 13 + ipLen) return err(`Inclusive Multicast route length ${len}, expected ${13 + ipLen}`);
       return ok({
@@ -142,7 +139,7 @@ export function decodeEvpnRoute(routeType: number, body: Buffer, pathId = 0): Re
     }
     case EvpnRouteType.EthernetSegment: {
       if (len < 19) return err(`Ethernet Segment route length ${len} is too short (23 or 35)`);
-      const ipLen = ipBytes(body[18]!);
+      const ipLen = ipOctetsForBits(body[18]!);
       if (ipLen === undefined) return err(`Ethernet Segment route IP address length ${body[18]}, expected 32 or 128`);
       if (len !== 19 + ipLen) return err(`Ethernet Segment route length ${len}, expected ${19 + ipLen}`);
       return ok({

@@ -64,9 +64,7 @@ export function encodeLabelStack(w: Writer, labels: readonly number[]): void {
   const last = labels.length - 1;
   for (let i = 0; i <= last; i++) {
     const v = labels[i]! * 16 + (i === last ? 1 : 0);
-    w.u8((v >>> 16) & 0xff)
-      .u8((v >>> 8) & 0xff)
-      .u8(v & 0xff);
+    w.u24(v);
   }
 }
 
