@@ -17,6 +17,43 @@ const AFI_L2VPN = 25;
 const SAFI_EVPN = 70;
 const MAC_IP = 2;
 
+/**
+ * Finds the l2vpn-evpn NLRI fields of an UPDATE body in place: `field` gets
+ * each MP_REACH / MP_UNREACH NLRI field's range, whether it announces, and
+ * the next hop's first 4 octets as a number (0 for a withdrawal). Returns
+ * whether the UPDATE is the family's End-of-RIB (an empty MP_UNREACH_NLRI,
+ * RFC 4724 §2). A malformed body ends the walk where it stops making sense.
+ */
+export function walkEvpnUpdate(b: Buffer, field: (from: number, to: number, reach: boolean, nextHop: number) => void): boolean {
+  if (b.length < 4) return false;
+  let p = 2 + b.readUInt16BE(0);
+  if (p + 2 > b.length) return false;
+  const end = Math.min(b.length, p + 2 + b.readUInt16BE(p));
+  p += 2;
+  let reach = false;
+  let emptyUnreach = false;
+  while (p + 3 <= end) {
+    const flags = b[p]!;
+    const type = b[p + 1]!;
+    const extended = (flags & AttrFlag.ExtendedLength) !== 0;
+    const len = extended ? b.readUInt16BE(p + 2) : b[p + 2]!;
+    const v = p + (extended ? 4 : 3);
+    p = v + len;
+    if (p > end) return false;
+    if (type === AttrType.MpReachNlri) {
+      if (len < 5 || b.readUInt16BE(v) !== AFI_L2VPN || b[v + 2] !== SAFI_EVPN) continue;
+      const nhLen = b[v + 3]!;
+      reach = true;
+      field(v + 5 + nhLen, p, true, nhLen >= 4 ? b.readUInt32BE(v + 4) : 0);
+    } else if (type === AttrType.MpUnreachNlri) {
+      if (len < 3 || b.readUInt16BE(v) !== AFI_L2VPN || b[v + 2] !== SAFI_EVPN) continue;
+      if (len === 3) emptyUnreach = true;
+      else field(v + 3, p, false, 0);
+    }
+  }
+  return emptyUnreach && !reach;
+}
+
 export class EvpnRouteCounter {
   /** One flag per route number: a route announced twice still counts once. */
   private readonly have: Uint8Array;
@@ -37,35 +74,8 @@ export class EvpnRouteCounter {
 
   onUpdate(b: Buffer, at: number): void {
     this.updates++;
-    if (b.length < 4) return;
-    const wlen = b.readUInt16BE(0);
-    let p = 2 + wlen;
-    if (p + 2 > b.length) return;
-    const end = Math.min(b.length, p + 2 + b.readUInt16BE(p));
-    p += 2;
-    let reach = false;
-    let emptyUnreach = false;
-    while (p + 3 <= end) {
-      const flags = b[p]!;
-      const type = b[p + 1]!;
-      const extended = (flags & AttrFlag.ExtendedLength) !== 0;
-      const len = extended ? b.readUInt16BE(p + 2) : b[p + 2]!;
-      const v = p + (extended ? 4 : 3);
-      p = v + len;
-      if (p > end) return;
-      if (type === AttrType.MpReachNlri) {
-        if (len < 5 || b.readUInt16BE(v) !== AFI_L2VPN || b[v + 2] !== SAFI_EVPN) continue;
-        const nhLen = b[v + 3]!;
-        const nextHop = nhLen >= 4 ? b.readUInt32BE(v + 4) : 0;
-        reach = true;
-        this.walk(b, v + 5 + nhLen, p, 1, nextHop, at);
-      } else if (type === AttrType.MpUnreachNlri) {
-        if (len < 3 || b.readUInt16BE(v) !== AFI_L2VPN || b[v + 2] !== SAFI_EVPN) continue;
-        if (len === 3) emptyUnreach = true;
-        else this.walk(b, v + 3, p, 0, 0, at);
-      }
-    }
-    if (emptyUnreach && !reach) this.endOfRibAt ??= at;
+    const eor = walkEvpnUpdate(b, (from, to, reach, nextHop) => this.walk(b, from, to, reach ? 1 : 0, nextHop, at));
+    if (eor) this.endOfRibAt ??= at;
   }
 
   private walk(b: Buffer, from: number, to: number, value: 0 | 1, nextHop: number, at: number): void {

@@ -19,7 +19,7 @@ import type { AnnounceVmResponse__Output } from '../gen/proto/vmmi/v1/AnnounceVm
 import type { AnnounceVmsResponse__Output } from '../gen/proto/vmmi/v1/AnnounceVmsResponse.js';
 import { type VmmiClient, connect, unaryCall } from '../src/api/client.js';
 import type { PathAttributes } from '../src/bgp/wire/attributes.js';
-import { AttrFlag, AttrType, Origin } from '../src/bgp/wire/constants.js';
+import { Origin } from '../src/bgp/wire/constants.js';
 import { L2VPN_EVPN } from '../src/bgp/wire/family.js';
 import { parseRd } from '../src/bgp/wire/rd.js';
 import { encodeAnnouncements, encodeWithdrawals } from '../src/bgp/wire/update-encode.js';
@@ -28,6 +28,7 @@ import { benchVmmidConfig, startVmmid } from './api.js';
 import { type ReceiverName, RECEIVERS } from './args.js';
 import { wasInterrupted } from './cleanup.js';
 import { CpuWatch } from './cpu.js';
+import { walkEvpnUpdate } from './evpn-counter.js';
 import { count, fixed, table } from './format.js';
 import { LoadGen, nowMs } from './loadgen.js';
 import { PROBES } from './receivers.js';
@@ -81,8 +82,6 @@ const RD_AT = 2;
 const MAC_AT = 25;
 const NUMBER_AT = MAC_AT + 2;
 const IPLEN_AT = 31;
-const AFI_L2VPN = 25;
-const SAFI_EVPN = 70;
 const MAC_IP = 2;
 
 /** Per (peer, VM): which of the move's four changes the peer has seen. */
@@ -155,32 +154,8 @@ class MoveWatch {
   }
 
   onUpdate(peer: number, b: Buffer, at: number): void {
-    if (b.length < 4) return;
-    let p = 2 + b.readUInt16BE(0);
-    if (p + 2 > b.length) return;
-    const end = Math.min(b.length, p + 2 + b.readUInt16BE(p));
-    p += 2;
-    let reach = false;
-    let emptyUnreach = false;
-    while (p + 3 <= end) {
-      const flags = b[p]!;
-      const type = b[p + 1]!;
-      const extended = (flags & AttrFlag.ExtendedLength) !== 0;
-      const len = extended ? b.readUInt16BE(p + 2) : b[p + 2]!;
-      const v = p + (extended ? 4 : 3);
-      p = v + len;
-      if (p > end) return;
-      if (type === AttrType.MpReachNlri) {
-        if (len < 5 || b.readUInt16BE(v) !== AFI_L2VPN || b[v + 2] !== SAFI_EVPN) continue;
-        reach = true;
-        this.walk(peer, b, v + 5 + b[v + 3]!, p, true, at);
-      } else if (type === AttrType.MpUnreachNlri) {
-        if (len < 3 || b.readUInt16BE(v) !== AFI_L2VPN || b[v + 2] !== SAFI_EVPN) continue;
-        if (len === 3) emptyUnreach = true;
-        else this.walk(peer, b, v + 3, p, false, at);
-      }
-    }
-    if (emptyUnreach && !reach) this.endOfRibAt[peer] ??= at;
+    const eor = walkEvpnUpdate(b, (from, to, reach) => this.walk(peer, b, from, to, reach, at));
+    if (eor) this.endOfRibAt[peer] ??= at;
   }
 
   private walk(peer: number, b: Buffer, from: number, to: number, reach: boolean, at: number): void {

@@ -144,6 +144,26 @@ function readPid(pidFile: string): number | undefined {
   return Number.isFinite(pid) && pid > 0 ? pid : undefined;
 }
 
+/** vtysh on one instance's socket directory: commands, JSON answers and configuration. */
+export function vtyshClient(name: string, dir: string): Pick<FrrHandle, 'vtysh' | 'json' | 'configure'> {
+  const vtysh = async (cmd: string | readonly string[]): Promise<string> => {
+    const cmds = typeof cmd === 'string' ? [cmd] : cmd;
+    return runOk('vtysh', ['--vty_socket', dir, ...cmds.flatMap((c) => ['-c', c])]);
+  };
+  return {
+    vtysh,
+    async json(cmd: string): Promise<unknown> {
+      const text = await vtysh(cmd);
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        throw new Error(`vtysh '${cmd}' on ${name} did not return JSON: ${text.slice(0, 500)}`);
+      }
+    },
+    configure: (lines) => vtysh(['configure terminal', ...lines]),
+  };
+}
+
 export async function startFrr(o: FrrOptions): Promise<FrrHandle> {
   const dir = await makeRunDir(o.name);
   const confPath = join(dir, 'bgpd.conf');
@@ -178,10 +198,7 @@ export async function startFrr(o: FrrOptions): Promise<FrrHandle> {
   });
   track(pid);
 
-  const vtysh = async (cmd: string | readonly string[]): Promise<string> => {
-    const cmds = typeof cmd === 'string' ? [cmd] : cmd;
-    return runOk('vtysh', ['--vty_socket', dir, ...cmds.flatMap((c) => ['-c', c])]);
-  };
+  const { vtysh, json, configure } = vtyshClient(o.name, dir);
   const handle: FrrHandle = {
     name: o.name,
     address: o.address,
@@ -191,17 +208,8 @@ export async function startFrr(o: FrrOptions): Promise<FrrHandle> {
     logPath,
     confPath,
     vtysh,
-    async json(cmd: string): Promise<unknown> {
-      const text = await vtysh(cmd);
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        throw new Error(`vtysh '${cmd}' on ${o.name} did not return JSON: ${text.slice(0, 500)}`);
-      }
-    },
-    configure(lines: readonly string[]): Promise<string> {
-      return vtysh(['configure terminal', ...lines]);
-    },
+    json,
+    configure,
     async stop(): Promise<void> {
       const current = readPid(pidFile) ?? pid;
       await killAndWait(current, `bgpd ${o.name}`);

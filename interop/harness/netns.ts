@@ -7,7 +7,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { appendFileSync, chownSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FrrHandle } from './frr.js';
+import { type FrrHandle, vtyshClient } from './frr.js';
 import { FRR_BIN, killAndWait, makeRunDir, processGone, repoRoot, run, runOk, tail, track, untrack, waitFor, which } from './tools.js';
 
 /** `ip ARGS`, rejecting with the command line and its output on failure. */
@@ -387,10 +387,7 @@ export async function startFrrInNetns(o: NsFrrOptions): Promise<FrrHandle & { re
   const bgpdPid = await startDaemon(o.ns, dir, 'bgpd', [
     '-d', '-S', '-P', '0', '-i', join(dir, 'bgpd.pid'), '--vty_socket', dir, '-z', zserv, '-f', confPath, '--log', `file:${join(dir, 'bgpd.log')}`,
   ]);
-  const vtysh = async (cmd: string | readonly string[]): Promise<string> => {
-    const cmds = typeof cmd === 'string' ? [cmd] : cmd;
-    return runOk('vtysh', ['--vty_socket', dir, ...cmds.flatMap((c) => ['-c', c])]);
-  };
+  const { vtysh, json, configure } = vtyshClient(o.name, dir);
   const handle = {
     name: o.name,
     address: o.address,
@@ -401,17 +398,8 @@ export async function startFrrInNetns(o: NsFrrOptions): Promise<FrrHandle & { re
     logPath: join(dir, 'bgpd.log'),
     confPath,
     vtysh,
-    async json(cmd: string): Promise<unknown> {
-      const text = await vtysh(cmd);
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        throw new Error(`vtysh '${cmd}' on ${o.name} did not return JSON: ${text.slice(0, 500)}`);
-      }
-    },
-    configure(lines: readonly string[]): Promise<string> {
-      return vtysh(['configure terminal', ...lines]);
-    },
+    json,
+    configure,
     async stop(): Promise<void> {
       await killAndWait(bgpdPid, `bgpd ${o.name}`);
       await killAndWait(zebraPid, `zebra ${o.name}`);
